@@ -1,0 +1,1 @@
+"""Buddy4all notification conformance kit."""

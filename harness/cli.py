@@ -1,0 +1,70 @@
+"""The `b4a` command line: one subcommand per module, dispatched from a table.
+
+Each subcommand module exposes `configure(parser)` and `run(args) -> int`; it is imported only
+when that subcommand is used, so `b4a validate` does not pay for the emulator's imports.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from harness.exit_codes import ExitCode
+
+#: subcommand -> (module, one-line help). Nested groups (`emulator fcm`) use a space.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("harness.commands.validate", "validate notification payloads or FCM messages"),
+    "docs": ("harness.commands.docs", "generate (or --check) the docs from schemas and rules"),
+    "run": ("harness.commands.run", "run the conformance suite against a target backend"),
+    "serve": ("harness.reference.command", "start the reference Buddy4all backend"),
+    "emulator fcm": ("harness.emulator.fcm.command", "start the FCM HTTP v1 emulator"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors already; keep that, but never print a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="b4a",
+        description="Buddy4all notification conformance kit. Exit codes: 0 pass, "
+        "1 contract violation, 2 usage or infrastructure error.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        parts = name.split()
+        target = subparsers
+        if len(parts) == 2:
+            if parts[0] not in groups:
+                group = subparsers.add_parser(parts[0], help=f"{parts[0]} commands")
+                groups[parts[0]] = group.add_subparsers(dest="subcommand", metavar="KIND")
+                groups[parts[0]].required = True
+            target = groups[parts[0]]
+        sub = target.add_parser(parts[-1], help=help_text, description=help_text)
+        sub.set_defaults(_module=module)
+        try:
+            importlib.import_module(module).configure(sub)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            sub.set_defaults(_missing=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_module", None):
+        parser.print_help(sys.stderr)
+        return ExitCode.ERROR
+    if getattr(args, "_missing", False):
+        print(f"b4a: '{args.command}' is not available in this build", file=sys.stderr)
+        return ExitCode.ERROR
+    try:
+        return int(importlib.import_module(args._module).run(args))
+    except KeyboardInterrupt:
+        print("b4a: interrupted", file=sys.stderr)
+        return ExitCode.ERROR
