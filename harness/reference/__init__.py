@@ -1,0 +1,103 @@
+"""The reference Buddy4all backend (`b4a serve`), and `ReferenceBackend` to run it as a subprocess."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from types import TracebackType
+
+import requests
+
+__all__ = ["ReferenceBackend", "ReferenceBackendError"]
+
+_LISTENING = re.compile(r"b4a serve: listening on (http://\S+)")
+
+
+class ReferenceBackendError(RuntimeError):
+    """The backend process did not come up; the message carries its output."""
+
+
+class ReferenceBackend:
+    """`python -m harness serve` in a subprocess (it sets its own process env for FCM).
+
+    Use as a context manager; `base_url` is set once /health answers.
+    """
+
+    def __init__(self, port: int = 0, fcm_emulator_url: str | None = None,
+                 faults: Iterable[str] = (), ring_timeout: float = 1.0, db: str = ":memory:",
+                 host: str = "127.0.0.1", boot_timeout: float = 10.0) -> None:
+        self.command = [sys.executable, "-m", "harness", "serve", "--host", host,
+                        "--port", str(port), "--db", db, "--ring-timeout", str(ring_timeout)]
+        if fcm_emulator_url:
+            self.command += ["--fcm-emulator", fcm_emulator_url]
+        for fault in faults:
+            self.command += ["--fault", fault]
+        self.boot_timeout = boot_timeout
+        self.base_url = ""
+        self.output: list[str] = []  # everything the process printed, for failure messages
+        self._process: subprocess.Popen[str] | None = None
+
+    def start(self) -> ReferenceBackend:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # a GOOGLE_APPLICATION_CREDENTIALS of the caller must not switch pushes on by surprise
+        if "--fcm-emulator" in self.command:
+            env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
+        self._process = subprocess.Popen(
+            self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        found = threading.Event()
+        threading.Thread(target=self._read, args=(found,), daemon=True).start()
+        deadline = time.monotonic() + self.boot_timeout
+        while not found.wait(0.02):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise ReferenceBackendError(
+                    "the reference backend did not start: " + "".join(self.output)[-2000:])
+        self._await_health(deadline)
+        return self
+
+    def _read(self, found: threading.Event) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            self.output.append(line)
+            match = _LISTENING.search(line)
+            if match and not self.base_url:
+                self.base_url = match.group(1)
+                found.set()
+
+    def _await_health(self, deadline: float) -> None:
+        while True:
+            try:
+                if requests.get(f"{self.base_url}/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ReferenceBackendError(f"{self.base_url}/health did not answer in time")
+            time.sleep(0.02)
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.base_url.removeprefix("http")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> ReferenceBackend:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

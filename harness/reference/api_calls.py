@@ -1,0 +1,104 @@
+"""REST handlers for video calls, and the ring timer that ends unanswered ones."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from harness.reference import payloads
+from harness.reference.auth import caller
+from harness.reference.errors import conflict, forbidden, invalid, not_found
+from harness.reference.models import Call, User
+from harness.reference.state import Backend, Notification
+from harness.reference.validation import Body, path_id
+
+#: action -> (who may do it, statuses it applies to, new status)
+ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "accept": ("callee", ("requested",), "accepted"),
+    "reject": ("callee", ("requested",), "rejected"),
+    "terminate": ("either", ("requested", "accepted"), "terminated"),
+}
+
+
+def view(call: Call) -> dict[str, object]:
+    return {"id": call.id, "session_id": call.session_id, "status": call.status,
+            "caller_id": call.caller_id, "callee_id": call.callee_id,
+            "scheduled_at": payloads.format_time(call.scheduled_at) if call.scheduled_at else None}
+
+
+def _note(backend: Backend, call: Call, status: str, recipient: int) -> list[Notification]:
+    return [Notification(recipient, payloads.call_status(status, call, recipient, backend.faults))]
+
+
+async def _read_callee(request: Request, user: User, backend: Backend,
+                       scheduled: bool) -> tuple[int, datetime | None]:
+    body = await Body.read(request, "callee_id", *(("scheduled_at",) if scheduled else ()))
+    callee_id = body.integer("callee_id", 1)
+    scheduled_at = body.time("scheduled_at", nullable=False) if scheduled else None
+    body.done()
+    if callee_id == user.id:
+        raise invalid({"callee_id": "must not be your own id"})
+    if backend.store.user(callee_id) is None:
+        raise not_found("callee")
+    return callee_id, scheduled_at
+
+
+async def request_call(request: Request) -> JSONResponse:
+    backend, user = caller(request)
+    callee_id, _ = await _read_callee(request, user, backend, scheduled=False)
+    if backend.hub.count(callee_id) == 0 and "no-user-not-available" not in backend.faults:
+        call = backend.store.create_call(user.id, callee_id, "user_not_available")
+        await backend.notify(_note(backend, call, "user_not_available", user.id))
+        return JSONResponse(view(call), 201)
+    call = backend.store.create_call(user.id, callee_id, "requested")
+    await backend.notify(_note(backend, call, "requested", callee_id))
+    if "no-user-not-responding" not in backend.faults:
+        loop = asyncio.get_running_loop()
+        backend.ring_timers[call.id] = loop.call_later(
+            backend.ring_timeout, lambda: loop.create_task(_ring_expired(backend, call)))
+    return JSONResponse(view(call), 201)
+
+
+async def _ring_expired(backend: Backend, call: Call) -> None:
+    backend.ring_timers.pop(call.id, None)
+    with backend.store.transaction() as db:
+        ended = backend.store.set_status(db, "calls", call.id, ("requested",), "not_responding")
+    if ended:
+        await backend.notify(_note(backend, call, "user_not_responding", call.caller_id))
+
+
+async def schedule(request: Request) -> JSONResponse:
+    backend, user = caller(request)
+    callee_id, scheduled_at = await _read_callee(request, user, backend, scheduled=True)
+    call = backend.store.create_call(user.id, callee_id, "scheduled", scheduled_at)
+    await backend.notify(_note(backend, call, "scheduled", callee_id))
+    return JSONResponse(view(call), 201)
+
+
+async def transition(request: Request) -> JSONResponse:
+    backend, user = caller(request)
+    action = request.path_params["action"]
+    if action not in ACTIONS:
+        raise not_found("endpoint")
+    call = backend.store.call(path_id(request, "id", "call"))
+    if call is None:
+        raise not_found("call")
+    role, required, new = ACTIONS[action]
+    allowed = (call.callee_id,) if role == "callee" else (call.caller_id, call.callee_id)
+    if user.id not in allowed:
+        raise forbidden(f"only {'the callee' if role == 'callee' else 'a party'} can {action}"
+                        " this call")
+    with backend.store.transaction() as db:
+        changed = backend.store.set_status(db, "calls", call.id, required, new)
+    if not changed:
+        current = backend.store.call(call.id)
+        raise conflict(f"cannot {action}: the call is {current.status if current else 'gone'}")
+    timer = backend.ring_timers.pop(call.id, None)
+    if timer is not None:
+        timer.cancel()
+    other = call.other(user.id)
+    await backend.notify(_note(backend, call, new, other))
+    return JSONResponse(view(replace(call, status=new)))

@@ -1,0 +1,46 @@
+"""REST handlers for chat threads and messages."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from harness.reference import payloads
+from harness.reference.auth import caller
+from harness.reference.errors import forbidden, invalid, not_found
+from harness.reference.state import Notification
+from harness.reference.validation import Body, path_id
+
+
+async def open_thread(request: Request) -> JSONResponse:
+    backend, user = caller(request)
+    body = await Body.read(request, "participant_id")
+    participant_id = body.integer("participant_id", 1)
+    body.done()
+    if participant_id == user.id:
+        raise invalid({"participant_id": "must not be your own id"})
+    if backend.store.user(participant_id) is None:
+        raise not_found("user")
+    thread, created = backend.store.open_chat_thread(user.id, participant_id)
+    return JSONResponse(payloads.thread_view(thread), 201 if created else 200)
+
+
+async def post_message(request: Request) -> JSONResponse:
+    backend, user = caller(request)
+    thread = backend.store.chat_thread(path_id(request, "id", "chat thread"))
+    if thread is None:
+        raise not_found("chat thread")
+    body = await Body.read(request, "text")
+    text = body.string("text", 1, 4000)
+    body.done()
+    if user.id not in thread.participant_ids:
+        raise forbidden("you are not a participant of this chat thread")
+    message = backend.store.add_chat_message(thread.id, user.id, text)
+    recipient = next(uid for uid in thread.participant_ids if uid != user.id)
+    payload = payloads.chat_message(text, thread, backend.faults)
+    notes = [Notification(recipient, payload, push=True)]
+    if "leak-to-third" in backend.faults:
+        notes += [Notification(uid, payload) for uid in backend.hub.online_users()
+                  if uid != recipient]
+    await backend.notify(notes)
+    return JSONResponse({"id": message.id, "thread_id": thread.id, "sender_id": user.id,
+                         "text": text}, 201)

@@ -1,0 +1,94 @@
+"""REST handlers for friendships and the notifications each change sends."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from harness.reference import payloads
+from harness.reference.auth import caller
+from harness.reference.errors import conflict, forbidden, invalid, not_found
+from harness.reference.models import Friendship
+from harness.reference.state import Backend, Notification
+from harness.reference.validation import Body, path_id
+
+#: action -> (who may do it, required status, new status)
+ACTIONS: dict[str, tuple[str, str, str]] = {
+    "cancel": ("creator", "pending", "canceled"),
+    "accept": ("invitee", "pending", "accepted"),
+    "reject": ("invitee", "pending", "rejected"),
+    "terminate": ("either", "accepted", "terminated"),
+}
+
+
+def view(friendship: Friendship) -> dict[str, object]:
+    return {"id": friendship.id, "creator_id": friendship.creator_id,
+            "invitee_id": friendship.invitee_id, "status": friendship.status}
+
+
+def _notifications(backend: Backend, status: str, actor: int, recipient: int,
+                   open_requests: dict[int, int]) -> list[Notification]:
+    """The recipient's notification (friend_id is always the actor, as seen from there)."""
+    faults = backend.faults
+    push = (status == "new_request" and "missing-push" not in faults
+            or status == "canceled" and "push-on-websocket-only" in faults)
+    notes = [Notification(recipient, payloads.friendship(
+        status, recipient, actor, open_requests[recipient], faults), push)]
+    if "echo-to-actor" in faults:
+        notes.append(Notification(actor, payloads.friendship(
+            status, actor, recipient, open_requests[actor], faults)))
+    return notes
+
+
+async def create(request: Request) -> JSONResponse:
+    backend, user = caller(request)
+    body = await Body.read(request, "friend_id")
+    friend_id = body.integer("friend_id", 1)
+    body.done()
+    if friend_id == user.id:
+        raise invalid({"friend_id": "must not be your own id"})
+    store = backend.store
+    if store.user(friend_id) is None:
+        raise not_found("user")
+    with store.transaction() as db:
+        if store.active_friendship_exists(db, user.id, friend_id):
+            raise conflict("a request is already pending between you, or you are already friends")
+        friendship = store.insert_friendship(db, user.id, friend_id)
+        counts = {uid: store.open_requests(db, uid) for uid in (user.id, friend_id)}
+    await backend.notify(_notifications(backend, "new_request", user.id, friend_id, counts))
+    return JSONResponse(view(friendship), 201)
+
+
+async def listing(request: Request) -> JSONResponse:
+    backend, user = caller(request)
+    return JSONResponse({"friendships": [view(f) for f in backend.store.friendships_of(user.id)]})
+
+
+async def transition(request: Request) -> JSONResponse:
+    backend, user = caller(request)
+    action = request.path_params["action"]
+    if action not in ACTIONS:
+        raise not_found("endpoint")
+    store = backend.store
+    friendship = store.friendship(path_id(request, "id", "friendship"))
+    if friendship is None:
+        raise not_found("friendship")
+    role, required, new = ACTIONS[action]
+    allowed = {"creator": (friendship.creator_id,), "invitee": (friendship.invitee_id,),
+               "either": (friendship.creator_id, friendship.invitee_id)}[role]
+    if user.id not in allowed:
+        who = "either friend" if role == "either" else f"the {role}"
+        raise forbidden(f"only {who} can {action} this friendship")
+    recipient = friendship.other(user.id)
+    with store.transaction() as db:
+        # compare-and-set: of two concurrent actions on one request, exactly one wins
+        changed = store.set_status(db, "friendships", friendship.id, (required,), new)
+        counts = {uid: store.open_requests(db, uid) for uid in (user.id, recipient)}
+    if not changed:
+        if action == "accept" and "notify-refused-action" in backend.faults:
+            await backend.notify(_notifications(backend, new, user.id, recipient, counts))
+        current = store.friendship(friendship.id)
+        status = current.status if current else "gone"
+        raise conflict(f"cannot {action}: the friendship is {status}, not {required}")
+    await backend.notify(_notifications(backend, new, user.id, recipient, counts))
+    return JSONResponse(view(Friendship(friendship.id, friendship.creator_id,
+                                        friendship.invitee_id, new)))

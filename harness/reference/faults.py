@@ -1,0 +1,88 @@
+"""The table of deliberate bugs the reference backend can switch on, each breaking one rule."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One switchable bug: its `--fault` name, the contract rule it breaks, what it does."""
+
+    name: str
+    rule_id: str
+    description: str
+
+
+#: Every fault the backend knows. Names and rule ids are stable: the suite's self-test uses them.
+FAULTS: tuple[Fault, ...] = (
+    Fault("wrong-friend-id", "FRND-001",
+          "friendship notifications carry the recipient's own id as friend_id"),
+    Fault("open-requests-off-by-one", "FRND-002",
+          "open_requests is one more than the recipient's pending incoming requests"),
+    Fault("push-on-websocket-only", "DLV-003",
+          "the WebSocket-only friendship 'canceled' is also pushed through FCM"),
+    Fault("missing-push", "DLV-002",
+          "friendship new_request is sent over WebSocket only, no push"),
+    Fault("echo-to-actor", "DLV-005",
+          "friendship notifications are also sent to the acting user"),
+    Fault("leak-to-third", "DLV-004",
+          "chat notifications are broadcast to every connected user"),
+    Fault("game-one-side", "GAME-001",
+          "game session updates reach only the partner, not the creator"),
+    Fault("missing-key", "PAY-003",
+          "friendship notifications lack open_requests"),
+    Fault("string-ids", "PAY-004",
+          "friendship friend_id is sent as a JSON string"),
+    Fault("wrong-message-type", "PAY-001",
+          "chat notifications say message_type 'api_chat'"),
+    Fault("accept-unauthenticated-socket", "AUTH-001",
+          "/ws and /cable accept connections without a token or with a bad one"),
+    Fault("bad-date-time", "PAY-004",
+          "game scheduled_at is sent as '2026-11-25 14:00' instead of RFC 3339"),
+    Fault("no-user-not-available", "CALL-002",
+          "calling an offline user rings anyway; the caller never gets user_not_available"),
+    Fault("no-user-not-responding", "CALL-003",
+          "an unanswered call never times out; the caller never gets user_not_responding"),
+    Fault("push-data-not-strings", "PUSH-001",
+          "push data carries integers as JSON numbers (raw v1 request, bypassing the SDK check)"),
+    Fault("push-message-type-key", "PUSH-002",
+          "push data carries the reserved key message_type instead of type"),
+    Fault("notify-refused-action", "DLV-008",
+          "a refused friendship accept (409) still notifies the creator"),
+    Fault("duplicate-delivery", "DLV-006",
+          "every WebSocket frame is sent twice"),
+    Fault("push-to-unregistered", "PUSH-005",
+          "device tokens FCM reports UNREGISTERED are kept and used again"),
+    Fault("push-failure-fails-action", "PUSH-004",
+          "pushes are sent inside the request, before WebSocket delivery; a failed push returns 502"),
+    Fault("wrong-chat-thread", "CHAT-001",
+          "the chat notification's thread id is off by one"),
+    Fault("game-relative-ids", "GAME-002",
+          "the partner's copy of a game update has user_id and partner_id swapped"),
+    Fault("invalid-transition-accepted", "GAME-003",
+          "game state changes outside the contract's graph are accepted and notified"),
+    Fault("call-wrong-friend-id", "CALL-001",
+          "call notifications carry the recipient's own id as friend_id"),
+    Fault("wrong-message-text", "PAY-005",
+          "friendship message text is 'Friendship status changed' (capital F)"),
+)
+
+FAULTS_BY_NAME: dict[str, Fault] = {fault.name: fault for fault in FAULTS}
+
+
+def parse_faults(names: list[str] | tuple[str, ...]) -> frozenset[str]:
+    """Check fault names against the table; raise ValueError naming the unknown ones."""
+    unknown = sorted(set(names) - FAULTS_BY_NAME.keys())
+    if unknown:
+        raise ValueError(
+            f"unknown fault(s): {', '.join(unknown)} (see `b4a serve --list-faults`)"
+        )
+    return frozenset(names)
+
+
+def format_fault_table() -> str:
+    """The `--list-faults` listing: name, rule id, description, one fault per line."""
+    width = max(len(fault.name) for fault in FAULTS)
+    return "\n".join(
+        f"{fault.name:<{width}}  {fault.rule_id:<8}  {fault.description}" for fault in FAULTS
+    )

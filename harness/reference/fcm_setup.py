@@ -1,0 +1,79 @@
+"""Connects firebase-admin to FCM: through the conformance kit's emulator, or from the env."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import requests
+
+if TYPE_CHECKING:
+    import firebase_admin
+
+log = logging.getLogger("b4a.reference.fcm")
+
+
+class FcmSetupError(Exception):
+    """The emulator could not be reached or answered something unusable."""
+
+
+def _emulator_json(method: str, url: str) -> dict:
+    try:
+        # the emulator is on loopback: never through a proxy an outer env may have set
+        response = requests.request(method, url, timeout=5, proxies={"http": "", "https": ""})
+    except requests.RequestException as exc:
+        raise FcmSetupError(f"cannot reach the FCM emulator at {url}: {exc}") from None
+    if response.status_code >= 300:
+        raise FcmSetupError(f"{method} {url} answered {response.status_code}: "
+                            f"{response.text[:200]}")
+    try:
+        data = response.json()
+    except ValueError:
+        raise FcmSetupError(f"{method} {url} did not answer JSON") from None
+    if not isinstance(data, dict):
+        raise FcmSetupError(f"{method} {url} did not answer a JSON object")
+    return data
+
+
+def from_emulator(url: str) -> firebase_admin.App:
+    """Fetch the emulator's CA and a fresh service account, route HTTPS through its proxy.
+
+    firebase-admin hard-codes fcm.googleapis.com, so this sets the process env the way an
+    unmodified backend would be configured: HTTPS_PROXY plus a CA bundle for requests.
+    """
+    base = url.rstrip("/")
+    config = _emulator_json("GET", f"{base}/emulator/v1/config")
+    try:
+        project, proxy, ca_pem = config["project_id"], config["proxy_url"], config["ca_cert_pem"]
+    except KeyError as exc:
+        raise FcmSetupError(f"the emulator config lacks {exc}") from None
+    account = _emulator_json("POST", f"{base}/emulator/v1/projects/{project}/serviceAccounts")
+    folder = Path(tempfile.mkdtemp(prefix="b4a-reference-fcm-"))
+    (folder / "ca.pem").write_text(ca_pem, encoding="utf-8")
+    (folder / "service-account.json").write_text(json.dumps(account), encoding="utf-8")
+    os.environ.update({
+        "HTTPS_PROXY": proxy, "https_proxy": proxy,
+        "REQUESTS_CA_BUNDLE": str(folder / "ca.pem"),
+        "NO_PROXY": "127.0.0.1,localhost,::1", "no_proxy": "127.0.0.1,localhost,::1",
+    })
+    return _initialise(str(folder / "service-account.json"))
+
+
+def from_environment() -> firebase_admin.App | None:
+    """Use GOOGLE_APPLICATION_CREDENTIALS if set (proxy and CA already in the env)."""
+    path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    return _initialise(path) if path else None
+
+
+def _initialise(credentials_path: str) -> firebase_admin.App:
+    import firebase_admin
+    from firebase_admin import credentials
+
+    try:
+        certificate = credentials.Certificate(credentials_path)
+    except (ValueError, OSError) as exc:
+        raise FcmSetupError(f"unusable service account {credentials_path}: {exc}") from None
+    return firebase_admin.initialize_app(certificate, name="b4a-reference")

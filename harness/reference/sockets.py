@@ -1,0 +1,117 @@
+"""The two WebSocket endpoints: plain JSON frames on /ws, ActionCable framing on /cable."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from harness.reference.hub import Connection
+from harness.reference.models import User
+from harness.reference.state import Backend
+
+CABLE_PROTOCOL = "actioncable-v1-json"
+CHANNEL = "NotificationsChannel"
+PING_SECONDS = 3.0  # what Rails' ActionCable server uses
+
+
+def _authenticate(websocket: WebSocket, backend: Backend) -> User | None:
+    """Token from `?token=`, else `Authorization: Bearer`, else a `token` cookie."""
+    token = websocket.query_params.get("token")
+    if not token:
+        scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else None
+    if not token:
+        token = websocket.cookies.get("token")
+    return backend.store.user_by_token(token) if token else None
+
+
+async def _write(websocket: WebSocket, connection: Connection) -> None:
+    while True:
+        frame = await connection.outbox.get()
+        await websocket.send_text(frame)
+
+
+async def _serve(websocket: WebSocket, backend: Backend, connection: Connection,
+                 on_text: Callable[[str], None] | None) -> None:
+    """Register the connection, write its outbox, read until the client goes away."""
+    backend.hub.add(connection)
+    writer = asyncio.create_task(_write(websocket, connection))
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            if on_text is not None and message.get("text") is not None:
+                on_text(message["text"])
+    except WebSocketDisconnect:
+        pass
+    finally:
+        backend.hub.remove(connection)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
+
+
+async def plain_endpoint(websocket: WebSocket) -> None:
+    backend: Backend = websocket.app.state.backend
+    user = _authenticate(websocket, backend)
+    if user is None and "accept-unauthenticated-socket" not in backend.faults:
+        # closing before accept makes the server answer the upgrade with HTTP 403
+        await websocket.close(code=1008)
+        return
+    await websocket.accept()
+    # the server ignores client frames on the plain socket
+    await _serve(websocket, backend, Connection(user.id if user else None, cable=False), None)
+
+
+async def cable_endpoint(websocket: WebSocket) -> None:
+    backend: Backend = websocket.app.state.backend
+    offered = websocket.scope.get("subprotocols") or []
+    await websocket.accept(subprotocol=CABLE_PROTOCOL if CABLE_PROTOCOL in offered else None)
+    user = _authenticate(websocket, backend)
+    if user is None and "accept-unauthenticated-socket" not in backend.faults:
+        # what Rails does when `connect` raises UnauthorizedError
+        await websocket.send_text(json.dumps(
+            {"type": "disconnect", "reason": "unauthorized", "reconnect": False}))
+        await websocket.close()
+        return
+    connection = Connection(user.id if user else None, cable=True)
+    connection.outbox.put_nowait(json.dumps({"type": "welcome"}))
+    pinger = asyncio.create_task(_ping(connection))
+    try:
+        await _serve(websocket, backend, connection, lambda text: _command(connection, text))
+    finally:
+        pinger.cancel()
+
+
+async def _ping(connection: Connection) -> None:
+    while True:
+        await asyncio.sleep(PING_SECONDS)
+        connection.outbox.put_nowait(json.dumps({"type": "ping", "message": int(time.time())}))
+
+
+def _command(connection: Connection, text: str) -> None:
+    """Handle one client command; malformed ones are ignored, as Rails logs and drops them."""
+    try:
+        command = json.loads(text)
+        identifier = command["identifier"]
+        kind = command["command"]
+        channel = json.loads(identifier).get("channel")
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return
+    if not isinstance(identifier, str):
+        return
+    if kind == "subscribe":
+        if channel != CHANNEL:
+            reply = "reject_subscription"
+        else:
+            reply = "confirm_subscription"
+            if identifier not in connection.subscriptions:
+                connection.subscriptions.append(identifier)
+        connection.outbox.put_nowait(json.dumps({"identifier": identifier, "type": reply}))
+    elif kind == "unsubscribe" and identifier in connection.subscriptions:
+        connection.subscriptions.remove(identifier)

@@ -1,0 +1,58 @@
+"""The backend's running state (store, hub, pushes, faults) and the notifier that uses it."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from harness.reference.errors import ApiError
+from harness.reference.hub import Hub
+from harness.reference.push import Pusher
+from harness.reference.store import Store
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One payload for one recipient; `push` if its variant also goes through FCM."""
+
+    recipient: int
+    payload: dict[str, Any]
+    push: bool = False
+
+
+@dataclass
+class Backend:
+    """Everything a request handler needs; one per running app."""
+
+    store: Store
+    hub: Hub
+    pusher: Pusher
+    faults: frozenset[str]
+    ring_timeout: float
+    #: pending ring timers by call id, cancelled when the call is answered or on shutdown
+    ring_timers: dict[int, asyncio.TimerHandle] = field(default_factory=dict)
+
+    async def notify(self, notifications: list[Notification]) -> None:
+        """WebSocket delivery first (queued, never blocks), then pushes in the background."""
+        if "push-failure-fails-action" in self.faults:
+            await self._notify_pushing_inline(notifications)
+            return
+        for note in notifications:
+            self.hub.deliver(note.recipient, note.payload)
+        for note in notifications:
+            if note.push:
+                self.pusher.submit(note.recipient, note.payload)
+
+    async def _notify_pushing_inline(self, notifications: list[Notification]) -> None:
+        """The fault: pushes inside the request, before the sockets, failure -> 502."""
+        errors: list[str] = []
+        for note in notifications:
+            if note.push:
+                errors += await run_in_threadpool(self.pusher.send_now, note.recipient,
+                                                  note.payload)
+        for note in notifications:
+            self.hub.deliver(note.recipient, note.payload)
+        if errors:
+            raise ApiError(502, f"push notification failed: {errors[0]}")
