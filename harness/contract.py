@@ -55,6 +55,7 @@ class Variant:
     recipients: tuple[str, ...]
     channels: tuple[str, ...]
     rules: tuple[str, ...]
+    delivery_rules: tuple[str, ...]
     schema_uri: str
 
     @property
@@ -76,6 +77,7 @@ class Family:
     schema_file: str
     roles: dict[str, str]
     counterpart_key: str | None
+    field_rules: dict[str, str]
     rules: tuple[str, ...]
     transitions: tuple[dict[str, Any], ...]
     variants: tuple[Variant, ...]
@@ -172,6 +174,7 @@ def load_contract() -> Contract:
                 recipients=tuple(v["recipients"]),
                 channels=tuple(v["channels"]),
                 rules=tuple(v["rules"]),
+                delivery_rules=tuple(v["delivery_rules"]),
                 schema_uri=f"{SCHEMA_BASE}{f['schema']}#/$defs/{v['name']}",
             )
             for v in f["variants"]
@@ -185,6 +188,7 @@ def load_contract() -> Contract:
                 schema_file=f["schema"],
                 roles=dict(f["roles"]),
                 counterpart_key=f["counterpart_key"],
+                field_rules=dict(f["field_rules"]),
                 rules=tuple(f["rules"]),
                 transitions=tuple(f.get("transitions", ())),
                 variants=variants,

@@ -1,0 +1,62 @@
+"""The contract data: schemas are valid 2020-12, rules.json follows its meta-schema and is coherent."""
+from __future__ import annotations
+
+import jsonschema
+import pytest
+
+from harness.contract import load_contract
+from harness.validate import validate
+
+
+def test_every_schema_is_valid_2020_12():
+    for name, schema in load_contract().schemas.items():
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["$id"].endswith(name), name
+
+
+def test_rules_follow_their_meta_schema():
+    contract = load_contract()
+    meta = contract.schemas["rules.schema.json"]
+    errors = list(jsonschema.Draft202012Validator(meta).iter_errors(contract.raw_rules))
+    assert not errors, errors[0].message
+
+
+def test_meta_schema_rejects_a_bad_rules_file():
+    contract = load_contract()
+    broken = dict(contract.raw_rules, rules=[{"id": "FRIEND-1", "level": "MAY", "title": "", "description": "x", "section": "x"}])
+    assert list(jsonschema.Draft202012Validator(contract.schemas["rules.schema.json"]).iter_errors(broken))
+
+
+def test_rule_ids_are_unique_and_every_referenced_rule_exists():
+    contract = load_contract()
+    ids = [r["id"] for r in contract.raw_rules["rules"]]
+    assert len(ids) == len(set(ids))
+    referenced = set(contract.keyword_rules["payload"].values()) | set(contract.keyword_rules["push"].values())
+    for family in contract.families:
+        referenced |= set(family.rules) | set(family.field_rules.values())
+        for variant in family.variants:
+            referenced |= set(variant.rules) | set(variant.delivery_rules)
+    assert referenced <= set(ids), referenced - set(ids)
+
+
+def test_every_variant_of_the_contract_is_in_the_rules():
+    contract = load_contract()
+    assert [v.name for v in contract.family("friendship").variants] == ["new_request", "canceled", "accepted", "rejected", "terminated"]
+    assert len(contract.family("game-session").variants) == 7
+    assert len(contract.family("call").variants) == 7
+    pushed = {v.key for v in contract.variants() if v.pushed}
+    assert pushed == {"friendship/new_request", "chat/new_message"}
+
+
+@pytest.mark.parametrize(
+    "value, valid",
+    [("2026-11-25T14:00:00Z", True), ("2026-11-25T14:00:00.123+01:00", True), (None, True),
+     ("2026-11-25 14:00", False), ("2026-11-25", False), ("2026-13-01T00:00:00Z", False), ("yesterday", False), ("2026-11-25T14:00:00", False)],
+)
+def test_date_time_format_is_enforced(value, valid):
+    payload = {"message_type": "api_game_session_status", "session_id": 1, "game_id": 1, "user_id": 1, "partner_id": 2,
+               "state": "requested", "game_level": 0, "scheduled_at": value}
+    violations = validate(payload)
+    assert (violations == []) is valid, violations
+    if not valid:
+        assert [(v.rule_id, v.pointer) for v in violations] == [("PAY-004", "/scheduled_at")]
