@@ -1,0 +1,44 @@
+"""The emulator's ASGI application: FCM's routes and the control API, on one Starlette app."""
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from harness.emulator.fcm.control import ControlApi
+from harness.emulator.fcm.fcm_api import FcmApi
+from harness.emulator.fcm.responses import GOOGLE_404_HTML, control_error
+
+log = logging.getLogger(__name__)
+
+
+def build_app(fcm: FcmApi, control: ControlApi) -> Starlette:
+    routes = [
+        Route("/v1/projects/{project}/messages:send", fcm.send, methods=["POST"]),
+        Route("/token", fcm.token, methods=["POST"]),
+    ]
+    routes += [Route(path, control.wrap(handler), methods=[method]) for method, path, handler in control.routes()]
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    path = request.url.path
+    if path.startswith("/emulator/"):
+        if exc.status_code == 405:
+            return control_error(405, f"method {request.method} is not allowed on {path}")
+        return control_error(exc.status_code, f"no control operation at {path}; see /emulator/v1/openapi.json")
+    # Google's front end answers unknown URLs (the retired /batch and /fcm/send too) with this page.
+    return Response(GOOGLE_404_HTML.format(path=path), 404, media_type="text/html; charset=UTF-8")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("FCM emulator: unexpected error on %s %s", request.method, request.url.path)
+    return control_error(500, f"the emulator failed: {type(exc).__name__}: {exc}")

@@ -1,0 +1,291 @@
+"""`FcmEmulator`: starts the emulator's listeners (plain, CONNECT proxy, host-mode TLS) in a thread."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from harness.emulator.fcm.app import build_app
+from harness.emulator.fcm.control import ControlApi
+from harness.emulator.fcm.fcm_api import Endpoints, FcmApi
+from harness.emulator.fcm.inbox import FcmInbox
+from harness.emulator.fcm.oauth import OAuthAuthority
+from harness.emulator.fcm.proxy import ConnectProxy
+from harness.emulator.fcm.state import EmulatorState
+from harness.emulator.fcm.tls import prepare_tls
+
+log = logging.getLogger(__name__)
+START_TIMEOUT = 15.0
+LOOPBACK_NO_PROXY = "127.0.0.1,localhost,::1"
+
+
+class FcmEmulator:
+    """The FCM HTTP v1 emulator, in-process. Use as a context manager, or `start()`/`stop()`.
+
+    Listeners, all on free ports by default:
+    - `base_url` (plain HTTP): FCM v1 send, `/token`, the control API under `/emulator/v1`;
+    - `proxy_url`: an HTTPS CONNECT proxy that impersonates Google's FCM and OAuth hosts;
+    - `host_mode_url` (when `host_mode_port` is not None): TLS with HTTP/2 for those host names.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        project_id: str = "buddy4all-test",
+        strict_tokens: bool = False,
+        max_messages: int = 10_000,
+        proxy: bool = True,
+        host_mode_port: int | None = None,
+        state_dir: str | os.PathLike[str] | None = None,
+        proxy_port: int = 0,
+    ) -> None:
+        if max_messages < 1:
+            raise ValueError(f"max_messages must be at least 1, got {max_messages}")
+        self.host = host
+        self.port = port
+        self.project_id = project_id
+        self.project_number = str(int(hashlib.sha256(project_id.encode()).hexdigest()[:12], 16) % 10**12).zfill(12)
+        self.strict_tokens = strict_tokens
+        self.max_messages = max_messages
+        self.proxy = proxy
+        self.proxy_port = proxy_port
+        self.host_mode_port = host_mode_port
+        self._given_state_dir = Path(state_dir) if state_dir is not None else None
+        self._state_dir: Path | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._sockets: dict[str, socket.socket] = {}
+        self.state = EmulatorState(project_id, strict_tokens=strict_tokens, max_messages=max_messages)
+        self.oauth: OAuthAuthority | None = None
+        self.endpoints: Endpoints | None = None
+        self.connect_proxy: ConnectProxy | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> FcmEmulator:
+        if self._thread is not None:
+            raise RuntimeError("the FCM emulator is already started")
+        try:
+            self._prepare()
+        except BaseException:
+            self._cleanup()
+            raise
+        self._thread = threading.Thread(target=self._run, name="fcm-emulator", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT) or self._failure is not None:
+            self.stop()
+            raise RuntimeError(f"the FCM emulator did not start: {self._failure!r}")
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            if self._loop is not None and self._stop_event is not None:
+                self._loop.call_soon_threadsafe(self._stop_event.set)
+            self._thread.join(START_TIMEOUT)
+            self._thread = None
+        self._cleanup()
+
+    def __enter__(self) -> FcmEmulator:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- what a client needs ----------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self._endpoints().base_url
+
+    @property
+    def proxy_url(self) -> str | None:
+        return self._endpoints().proxy_url
+
+    @property
+    def host_mode_url(self) -> str | None:
+        return self._endpoints().host_mode_url
+
+    @property
+    def token_uri(self) -> str:
+        return self._endpoints().token_uri
+
+    @property
+    def ca_cert_path(self) -> str:
+        self._endpoints()
+        assert self._state_dir is not None
+        return str(self._state_dir / "ca.pem")
+
+    def service_account(self) -> dict[str, Any]:
+        """A fresh service-account JSON whose token_uri is this emulator's `/token`."""
+        assert self.oauth is not None, "start the emulator first"
+        return self.oauth.issue_service_account(self.token_uri)
+
+    def write_credentials(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Write a fresh service-account JSON file (mode 0600) and return its content."""
+        account = self.service_account()
+        target = Path(path)
+        target.write_text(json.dumps(account, indent=2) + "\n")
+        target.chmod(0o600)
+        return account
+
+    def backend_env(self, credentials_path: str | os.PathLike[str]) -> dict[str, str]:
+        """Environment for an unmodified backend in proxy mode (firebase-admin Python and Node)."""
+        ca = self.ca_cert_path
+        env = {
+            "REQUESTS_CA_BUNDLE": ca,
+            "SSL_CERT_FILE": ca,
+            "NODE_EXTRA_CA_CERTS": ca,
+            "NO_PROXY": LOOPBACK_NO_PROXY,
+            "no_proxy": LOOPBACK_NO_PROXY,
+            "GOOGLE_APPLICATION_CREDENTIALS": str(credentials_path),
+            "GOOGLE_CLOUD_PROJECT": self.project_id,
+        }
+        if self.proxy_url is not None:
+            env["HTTPS_PROXY"] = env["https_proxy"] = self.proxy_url
+        return env
+
+    def inbox(self) -> FcmInbox:
+        return FcmInbox(self.base_url, self.project_id)
+
+    def _endpoints(self) -> Endpoints:
+        if self.endpoints is None:
+            raise RuntimeError("the FCM emulator is not started")
+        return self.endpoints
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _prepare(self) -> None:
+        """Bind every socket in the caller's thread, so a busy port fails `start()` at once."""
+        if self._given_state_dir is not None:
+            self._given_state_dir.mkdir(parents=True, exist_ok=True)
+            self._state_dir = self._given_state_dir
+        else:
+            self._state_dir = Path(tempfile.mkdtemp(prefix="b4a-fcm-emulator-"))
+        self.tls = prepare_tls(self._state_dir)
+        self.oauth = OAuthAuthority(self.project_id, self._given_state_dir)
+        self._sockets["base"] = _listen(self.host, self.port)
+        if self.proxy:
+            self._sockets["proxy"] = _listen(self.host, self.proxy_port)
+        if self.host_mode_port is not None:
+            self._sockets["host_mode"] = _listen(self.host, self.host_mode_port)
+        urls = {name: _url(sock, "https" if name == "host_mode" else "http") for name, sock in self._sockets.items()}
+        self.endpoints = Endpoints(
+            project_id=self.project_id,
+            project_number=self.project_number,
+            base_url=urls["base"],
+            proxy_url=urls.get("proxy"),
+            host_mode_url=urls.get("host_mode"),
+            ca_cert_pem=self.tls.ca_cert.read_text(),
+        )
+        self.app = build_app(
+            FcmApi(self.state, self.oauth, self.endpoints), ControlApi(self.state, self.oauth, self.endpoints)
+        )
+
+    def _run(self) -> None:
+        loop = _new_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported by start(); a crash after start is logged
+            self._failure = exc
+            log.exception("FCM emulator stopped on an error")
+        finally:
+            self._ready.set()
+            loop.close()
+
+    async def _serve(self) -> None:
+        self._stop_event = asyncio.Event()
+        config = uvicorn.Config(
+            self.app, lifespan="off", access_log=False, log_config=None, log_level="warning",
+            http="httptools", ws="none", timeout_graceful_shutdown=2,
+        )
+        server = uvicorn.Server(config)
+        tasks = [asyncio.create_task(server.serve(sockets=[self._sockets["base"]]))]
+        proxy_server = None
+        if "proxy" in self._sockets:
+            upstream = self._sockets["base"].getsockname()[:2]
+            self.connect_proxy = ConnectProxy(self.tls.server_context(("http/1.1",)), upstream)
+            proxy_server = await asyncio.start_server(self.connect_proxy.handle, sock=self._sockets["proxy"])
+        if "host_mode" in self._sockets:
+            tasks.append(asyncio.create_task(self._serve_host_mode()))
+        while not server.started:
+            if tasks[0].done():
+                await tasks[0]
+                raise RuntimeError("uvicorn exited during startup")
+            await asyncio.sleep(0.005)
+        self._ready.set()
+        await self._stop_event.wait()
+        self.state.wake_all()
+        server.should_exit = True
+        if proxy_server is not None:
+            proxy_server.close()
+            assert self.connect_proxy is not None
+            await self.connect_proxy.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _serve_host_mode(self) -> None:
+        from hypercorn.asyncio import serve
+        from hypercorn.config import Config
+
+        config = Config()
+        # Hypercorn adopts the descriptor it is given; hand it a duplicate so ours closes cleanly.
+        config.bind = [f"fd://{os.dup(self._sockets['host_mode'].fileno())}"]
+        config.certfile = str(self.tls.server_chain)
+        config.keyfile = str(self.tls.server_key)
+        config.alpn_protocols = ["h2", "http/1.1"]
+        config.accesslog = None
+        config.errorlog = logging.getLogger("harness.emulator.fcm.host_mode")
+        config.graceful_timeout = 2
+        assert self._stop_event is not None
+        await serve(self.app, config, shutdown_trigger=self._stop_event.wait, mode="asgi")
+
+    def _cleanup(self) -> None:
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()
+        if self._given_state_dir is None and self._state_dir is not None:
+            shutil.rmtree(self._state_dir, ignore_errors=True)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(sock: socket.socket, scheme: str) -> str:
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
