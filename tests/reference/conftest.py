@@ -9,6 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from harness.emulator.fcm import FcmEmulator, FcmInbox
 from harness.reference import ReferenceBackend
 
 from .support import Api, Listeners
@@ -17,9 +18,24 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
 
 @pytest.fixture(scope="session")
-def reference() -> Iterator[ReferenceBackend]:
-    """One fault-free backend for the whole area (tests use fresh users, so they don't mix)."""
-    with ReferenceBackend(ring_timeout=0.5) as backend:
+def fcm() -> Iterator[FcmEmulator]:
+    with FcmEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def inbox(fcm: FcmEmulator) -> Iterator[FcmInbox]:
+    client = fcm.inbox()
+    yield client
+    client.clear_faults()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def reference(fcm: FcmEmulator) -> Iterator[ReferenceBackend]:
+    """One fault-free backend pushing to the emulator, for the whole area (tests use fresh
+    users and device tokens, so they don't mix)."""
+    with ReferenceBackend(ring_timeout=0.5, fcm_emulator_url=fcm.base_url) as backend:
         yield backend
 
 
