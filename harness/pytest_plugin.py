@@ -1,10 +1,251 @@
-"""pytest plugin (entry point `pytest11`): the `rule` marker and the harness fixtures."""
+"""pytest plugin (entry point `pytest11`): the `rule` marker, the harness fixtures, result capture.
+
+Fixtures for checks (the suite's and a team's own): `target` (the `Target` of the profile),
+`fcm_inbox` (the FCM emulator's inbox, None when the target sends no pushes), `check` (one
+`Check`: users, connections, devices, expectations), `make_user` and `listener` (shortcuts on
+the check). Each test's verdict becomes a `CheckResult` (with transcript and delivery rows) that
+travels in `report.user_properties` (so it survives pytest-xdist) and is written as JSON Lines to
+`--b4a-results` by the controlling process, for `b4a run` to turn into reports.
+"""
 from __future__ import annotations
+
+import inspect
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from harness.violations import Outcome
+
+RESULT_PROPERTY = "b4a_check"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("buddy4all", "Buddy4all conformance")
+    group.addoption("--b4a-profile", help="target profile YAML (see fixtures/profiles/)")
+    group.addoption("--b4a-base-url", help="override the profile's base_url")
+    group.addoption("--b4a-emulator", help="base URL of the FCM emulator the target pushes to")
+    group.addoption("--b4a-project", default=None, help="FCM project id at the emulator (default: the emulator's)")
+    group.addoption("--b4a-strict", action="store_true", help="SHOULD violations fail; unknown payload keys are reported")
+    group.addoption("--b4a-only", action="append", default=[], help="run only checks of a family (friendship, game-session, chat, call, delivery, push, auth) or carrying a rule id or prefix (FRND-001, FRND)")
+    group.addoption("--b4a-results", help="write one JSON CheckResult per line to this file")
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "rule(*ids): the contract rule ids (e.g. FRND-001) this check proves"
+    config.addinivalue_line("markers", "rule(*ids): the contract rule ids (e.g. FRND-001) this check proves")
+    config._b4a_results = []  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------- selection
+def _rules_of(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(rule for mark in item.iter_markers("rule") for rule in mark.args)
+
+
+def _family_of(item: pytest.Item) -> str | None:
+    module = getattr(item, "module", None)
+    return getattr(module, "FAMILY", None)
+
+
+def _selected(item: pytest.Item, selectors: list[str]) -> bool:
+    rules = _rules_of(item)
+    family = _family_of(item)
+    for selector in selectors:
+        wanted = selector.strip()
+        if wanted.lower() == (family or "").lower():
+            return True
+        if any(rule == wanted.upper() or rule.startswith(wanted.upper() + "-") for rule in rules):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    known = {rule for item in items for rule in _rules_of(item)}
+    from harness.contract import load_contract
+
+    unknown = sorted(known - set(load_contract().rules))
+    if unknown:
+        raise pytest.UsageError(f"@pytest.mark.rule names unknown rule ids: {', '.join(unknown)}")
+    selectors = config.getoption("--b4a-only")
+    if not selectors:
+        return
+    keep = [item for item in items if _selected(item, selectors)]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+# ---------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def b4a_profile(pytestconfig: pytest.Config) -> Any:
+    from harness.profile import ProfileError, load_profile
+
+    path = pytestconfig.getoption("--b4a-profile")
+    if not path:
+        pytest.skip("no target profile: pass --b4a-profile PROFILE.yaml (or use `b4a run`)")
+    overrides = {}
+    if pytestconfig.getoption("--b4a-base-url"):
+        overrides["base_url"] = pytestconfig.getoption("--b4a-base-url")
+    try:
+        return load_profile(Path(path), overrides=overrides)
+    except ProfileError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.fixture(scope="session")
+def target(b4a_profile: Any) -> Any:
+    from harness.target import Target
+
+    return Target(b4a_profile)
+
+
+@pytest.fixture(scope="session")
+def fcm_inbox(pytestconfig: pytest.Config, b4a_profile: Any) -> Iterator[Any]:
+    url = pytestconfig.getoption("--b4a-emulator")
+    if not url or b4a_profile.fcm.mode == "none":
+        yield None
+        return
+    from harness.emulator.fcm import FcmInbox
+
+    project = pytestconfig.getoption("--b4a-project")
+    if project is None:
+        import requests
+
+        project = requests.get(f"{url.rstrip('/')}/emulator/v1/config", timeout=10).json()["project_id"]
+    inbox = FcmInbox(url, project)
+    yield inbox
+    inbox.close()
+
+
+@pytest.fixture
+def check(request: pytest.FixtureRequest, target: Any, fcm_inbox: Any) -> Iterator[Any]:
+    from harness.check import Check
+    from harness.contract import load_contract
+    from harness.transcript import Transcript
+
+    transcript = Transcript()
+    the_check = Check(
+        name=_check_id(request.node), target=target.with_transcript(transcript), contract=load_contract(),
+        inbox=fcm_inbox, transcript=transcript, strict=request.config.getoption("--b4a-strict"),
     )
+    request.node._b4a_check = the_check
+    yield the_check
+    the_check.close()
+
+
+@pytest.fixture
+def make_user(check: Any) -> Callable[..., Any]:
+    """`make_user("A", connections=2, devices=2)`: a fresh user with listeners and device tokens."""
+    return check.user
+
+
+@pytest.fixture
+def listener(check: Any) -> Callable[[Any], Any]:
+    """`listener(user)`: one more connected WebSocket listener for a user of the check."""
+
+    def open_listener(sim: Any) -> Any:
+        new = check.add_connection(sim)
+        new.connect()
+        return new
+
+    return open_listener
+
+
+# ---------------------------------------------------------------------------- verdicts
+class CheckFailed(AssertionError):
+    """The check found violations that fail it (MUST, or SHOULD in strict mode)."""
+
+
+def _check_id(item: pytest.Item) -> str:
+    return item.nodeid.split("conformance_tests/")[-1]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    the_check = getattr(item, "_b4a_check", None)
+    if the_check is not None:
+        the_check.finish()
+        failing = the_check.failing()
+        if failing:
+            raise CheckFailed("\n".join(str(v) for v in failing))
+    return result
+
+
+def _outcome(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
+    the_check = getattr(item, "_b4a_check", None)
+    strict = item.config.getoption("--b4a-strict")
+    violations = the_check.violations if the_check else []
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return Outcome.SKIP, reason.removeprefix("Skipped: ")
+    if call.excinfo is None:
+        return Outcome.for_violations(violations, strict=strict), ""
+    exc = call.excinfo.value
+    if isinstance(exc, CheckFailed):
+        return Outcome.for_violations(violations, strict=strict), f"{len(the_check.failing())} violation(s)" if the_check else str(exc)
+    if isinstance(exc, AssertionError):
+        return Outcome.FAIL, str(exc).splitlines()[0] if str(exc) else "assertion failed"
+    return Outcome.ERROR, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if not isinstance(item, pytest.Function) or "check" not in item.fixturenames:
+        return report
+    # One result per check: from the call phase, or from setup when setup skipped or failed.
+    if not (call.when == "call" or (call.when == "setup" and report.outcome != "passed")):
+        return report
+    from harness.contract import load_contract
+    from harness.report.model import CheckResult
+
+    outcome, message = _outcome(item, report, call)
+    the_check = getattr(item, "_b4a_check", None)
+    rules = list(_rules_of(item))
+    for violation in the_check.violations if the_check else []:
+        if violation.rule_id not in rules:
+            rules.append(violation.rule_id)
+    contract = load_contract()
+    doc = inspect.getdoc(item.function) or item.name
+    result = CheckResult(
+        id=_check_id(item), name=item.name, family=_family_of(item), description=doc.split("\n\n")[0].replace("\n", " "),
+        expectation="; ".join(f"{r} {contract.rule(r).level.value}: {contract.rule(r).title}" for r in _rules_of(item)),
+        rule_ids=tuple(rules), outcome=outcome, violations=tuple(the_check.violations if the_check else ()),
+        duration_s=report.duration if call.when == "call" else 0.0,
+        transcript=tuple(the_check.transcript.to_json()) if the_check else (),
+        delivery=tuple(the_check.delivery) if the_check else (), message=message,
+        reproduce=the_check.reproduce() if the_check else "",
+    )
+    report.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json(), default=str)))
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = getattr(report, "config", None) or _CONFIG.get("config")
+    if config is None:
+        return
+    for name, value in report.user_properties:
+        if name == RESULT_PROPERTY:
+            config._b4a_results.append(json.loads(value))
+
+
+_CONFIG: dict[str, pytest.Config] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+    session.config._b4a_started = time.monotonic()  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.getoption("--b4a-results")
+    if not path or hasattr(session.config, "workerinput"):
+        return  # xdist workers send their results to the controller, which writes the file
+    with open(path, "w", encoding="utf-8") as out:
+        for result in session.config._b4a_results:  # type: ignore[attr-defined]
+            out.write(json.dumps(result) + "\n")

@@ -1,0 +1,110 @@
+"""Friendship notifications: the five statuses, counterpart friend_id, exact open_requests."""
+from __future__ import annotations
+
+import pytest
+
+FAMILY = "friendship"
+rule = pytest.mark.rule
+
+
+@rule("FRND-001", "FRND-002", "DLV-001", "DLV-002", "DLV-004", "DLV-005", "DLV-006", "PUSH-001", "PUSH-002", "PUSH-003", "PAY-001", "PAY-003", "PAY-004", "PAY-005")
+def test_new_request_reaches_every_connection_and_device_of_the_invitee(check):
+    """A invites B: B receives new_request on both connections and one push per device; nobody else receives anything."""
+    a = check.user("A")
+    b = check.user("B", connections=2, devices=2)
+    check.third()
+    check.connect()
+    request = check.require_ok(check.act("friendship.request", a, b))
+    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+
+
+@rule("FRND-001", "FRND-002", "DLV-001", "DLV-003", "DLV-004", "DLV-005")
+def test_canceled_reaches_the_invitee_over_websocket_only(check):
+    """A withdraws a pending request: B receives canceled with open_requests back to 0, and no push."""
+    a = check.user("A")
+    b = check.user("B")
+    check.third()
+    check.connect()
+    request = check.require_ok(check.act("friendship.request", a, b))
+    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    cancel = check.require_ok(check.act("friendship.cancel", a, b, **request.vars))
+    check.expect("friendship/canceled", cancel, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 0}})
+
+
+@rule("FRND-001", "FRND-002", "DLV-001", "DLV-003", "DLV-004", "DLV-005")
+def test_accepted_reaches_the_creator(check):
+    """B accepts A's request: A (the creator) receives accepted with friend_id B; B gets no copy."""
+    a = check.user("A")
+    b = check.user("B")
+    check.third()
+    check.connect()
+    request = check.require_ok(check.act("friendship.request", a, b))
+    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    accept = check.require_ok(check.act("friendship.accept", b, a, **request.vars))
+    check.expect("friendship/accepted", accept, actor=b, recipients={a: {"friend_id": b.id, "open_requests": 0}})
+
+
+@rule("FRND-001", "FRND-002", "DLV-001", "DLV-003", "DLV-004", "DLV-005")
+def test_rejected_reaches_the_creator(check):
+    """B rejects A's request: A receives rejected with friend_id B."""
+    a = check.user("A")
+    b = check.user("B")
+    check.third()
+    check.connect()
+    request = check.require_ok(check.act("friendship.request", a, b))
+    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    reject = check.require_ok(check.act("friendship.reject", b, a, **request.vars))
+    check.expect("friendship/rejected", reject, actor=b, recipients={a: {"friend_id": b.id, "open_requests": 0}})
+
+
+@pytest.mark.parametrize("ender", ["A", "B"])
+@rule("FRND-001", "FRND-002", "DLV-001", "DLV-003", "DLV-004", "DLV-005")
+def test_terminated_reaches_the_other_friend(check, ender):
+    """Either friend ends the friendship: the other receives terminated with friend_id = the one who ended it."""
+    a = check.user("A")
+    b = check.user("B")
+    check.third()
+    check.connect()
+    request = check.require_ok(check.act("friendship.request", a, b))
+    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    accept = check.require_ok(check.act("friendship.accept", b, a, **request.vars))
+    check.expect("friendship/accepted", accept, actor=b, recipients={a: {"friend_id": b.id, "open_requests": 0}})
+    actor, other = (a, b) if ender == "A" else (b, a)
+    end = check.require_ok(check.act("friendship.terminate", actor, other, **request.vars))
+    check.expect("friendship/terminated", end, actor=actor, recipients={other: {"friend_id": actor.id, "open_requests": 0}})
+
+
+@rule("FRND-002", "FRND-001", "DLV-007")
+def test_open_requests_is_exact_across_a_sequence(check):
+    """Three users invite B, one withdraws, B accepts one: every open_requests counts B's pending incoming requests."""
+    b = check.user("B")
+    senders = [check.user(f"A{n}", connections=0, devices=0) for n in (1, 2, 3)]
+    check.connect()
+    requests, events = [], []
+    for count, sender in enumerate(senders, start=1):
+        request = check.require_ok(check.act("friendship.request", sender, b))
+        requests.append(request)
+        events.append(check.expect("friendship/new_request", request, actor=sender, recipients={b: {"friend_id": sender.id, "open_requests": count}}))
+    cancel = check.require_ok(check.act("friendship.cancel", senders[1], b, **requests[1].vars))
+    events.append(check.expect("friendship/canceled", cancel, actor=senders[1], recipients={b: {"friend_id": senders[1].id, "open_requests": 2}}))
+    check.expect_order(events)
+    check.require_ok(check.act("friendship.accept", b, senders[0], **requests[0].vars))
+    # B accepted A1 (A1 has no connection here): B's pending requests are A3's only, so a new
+    # request from A4 makes it 2.
+    a4 = check.user("A4", connections=0, devices=0)
+    again = check.require_ok(check.act("friendship.request", a4, b))
+    check.expect("friendship/new_request", again, actor=a4, recipients={b: {"friend_id": a4.id, "open_requests": 2}})
+
+
+@rule("DLV-008", "DLV-004")
+def test_a_refused_accept_notifies_nobody(check):
+    """B accepts a request twice: the second accept is refused (4xx) and nobody is notified of it."""
+    a = check.user("A")
+    b = check.user("B")
+    check.third()
+    check.connect()
+    request = check.require_ok(check.act("friendship.request", a, b))
+    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    accept = check.require_ok(check.act("friendship.accept", b, a, **request.vars))
+    check.expect("friendship/accepted", accept, actor=b, recipients={a: {"friend_id": b.id, "open_requests": 0}})
+    check.expect_refused(check.act("friendship.accept", b, a, **request.vars), why="a second time ")

@@ -1,0 +1,56 @@
+"""Push robustness: an FCM failure never fails the action nor delays WebSocket delivery; UNREGISTERED tokens are dropped."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from harness.target import TargetError
+
+FAMILY = "push"
+rule = pytest.mark.rule
+#: FCM answers slower than the WebSocket deadline, then fails without a retry (429 without Retry-After).
+SLOW_FAILURE_MS = 2500
+
+
+@rule("PUSH-004", "DLV-001")
+def test_a_slow_failing_fcm_neither_fails_the_action_nor_delays_websocket_delivery(check):
+    """FCM is slow and then refuses B's push: A's request still succeeds at once and B's WebSocket copy arrives in time."""
+    if not check.pushes_enabled:
+        pytest.skip("the target sends no pushes (fcm.mode: none)")
+    a = check.user("A", connections=0, devices=0)
+    b = check.user("B")
+    check.connect()
+    check.fail_pushes(b, "QUOTA_EXCEEDED", latency_ms=SLOW_FAILURE_MS)
+    began = time.monotonic()
+    try:
+        request = check.act("friendship.request", a, b)
+    except TargetError as exc:
+        check.violation("PUSH-004", f"the action failed while FCM was failing: {exc}")
+        return
+    if not request.ok:
+        check.violation("PUSH-004", f"the action was refused (HTTP {request.status}) while FCM was failing")
+        return
+    took = request.responded_at - began
+    if took > check.ws_deadline:
+        check.violation("PUSH-004", f"the action took {took:.1f} s while FCM was slow: the push held up the response")
+    event = check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}}, push=False)
+    for label, received in event.ws.items():
+        if received.t - began > check.ws_deadline:
+            check.violation("PUSH-004", f"{label} got its WebSocket copy {received.t - began:.1f} s after the action began: the push delayed it", source=label)
+
+
+@rule("PUSH-005", "DLV-002")
+def test_a_token_fcm_reports_unregistered_is_not_used_again(check):
+    """B's first device is uninstalled (FCM answers UNREGISTERED): after that answer the backend sends nothing more to it."""
+    if not check.pushes_enabled:
+        pytest.skip("the target sends no pushes (fcm.mode: none)")
+    a = check.user("A", connections=0, devices=0)
+    b = check.user("B", devices=2)
+    check.connect()
+    check.revoke(b, b.devices[0])
+    request = check.require_ok(check.act("friendship.request", a, b))
+    # This push teaches the backend: device 1 answers UNREGISTERED, device 2 receives it.
+    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    posted = check.require_ok(check.act("chat.post", a, b, text="are you there?"))
+    check.expect("chat/new_message", posted, actor=a, recipients={b: {"message": "are you there?", "thread/id": posted.vars["thread_id"]}})
