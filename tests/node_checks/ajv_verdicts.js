@@ -73,29 +73,35 @@ function main() {
   let broken = Object.values(schemas).some((s) => s !== null);
   for (const pair of pairs) {
     const key = typeof pair.schema === 'string' ? pair.schema : JSON.stringify(pair.schema);
-    try {
-      if (!compiled.has(key)) {
-        compiled.set(key, typeof pair.schema === 'string' ? ajv.getSchema(pair.schema) : ajv.compile(pair.schema));
+    if (!compiled.has(key)) {
+      // A failure is remembered too: compiling a schema with an $id twice would fail differently.
+      try {
+        const validate = typeof pair.schema === 'string' ? ajv.getSchema(pair.schema) : ajv.compile(pair.schema);
+        compiled.set(key, validate || new Error(`no schema with $id ${pair.schema}`));
+      } catch (err) {
+        compiled.set(key, err);
       }
-      const validate = compiled.get(key);
-      if (!validate) throw new Error(`no schema with $id ${pair.schema}`);
-      const valid = validate(pair.instance);
-      verdicts[pair.id] = {
-        valid,
-        errors: (validate.errors || []).map((e) => ({ instancePath: e.instancePath, keyword: e.keyword, message: e.message })),
-      };
-    } catch (err) {
-      broken = true;
-      verdicts[pair.id] = { valid: null, errors: [{ instancePath: '', keyword: 'compile', message: String(err.message || err) }] };
     }
+    const validate = compiled.get(key);
+    if (validate instanceof Error) {
+      broken = true;
+      verdicts[pair.id] = { valid: null, errors: [{ instancePath: '', keyword: 'compile', message: String(validate.message) }] };
+      continue;
+    }
+    const valid = validate(pair.instance);
+    verdicts[pair.id] = {
+      valid,
+      errors: (validate.errors || []).map((e) => ({ instancePath: e.instancePath, keyword: e.keyword, message: e.message })),
+    };
   }
   process.stdout.write(JSON.stringify({ schemas, verdicts }) + '\n');
   return broken ? 1 : 0;
 }
 
+// exitCode, not exit(): a piped stdout is written asynchronously and exit() would cut it short.
 try {
-  process.exit(main());
+  process.exitCode = main();
 } catch (err) {
   process.stderr.write(`ajv_verdicts: ${err && err.stack ? err.stack : err}\n`);
-  process.exit(2);
+  process.exitCode = 2;
 }

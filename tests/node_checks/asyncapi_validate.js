@@ -55,10 +55,13 @@ async function main() {
   return errors.length || !document ? 1 : 0;
 }
 
+// exitCode, not exit(): a piped stdout is written asynchronously and exit() would cut it short.
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
     process.stderr.write(`asyncapi_validate: ${err && err.stack ? err.stack : err}\n`);
-    process.exit(2);
+    process.exitCode = 2;
   },
 );
