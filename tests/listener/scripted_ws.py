@@ -142,6 +142,11 @@ def cable(*, confirm: bool = True, reject: bool = False, unauthorized: bool = Fa
     return handler
 
 
+def cable_server(handler: Handler) -> ScriptedServer:
+    """A server that selects the ActionCable subprotocol, as Rails does."""
+    return ScriptedServer(handler, subprotocols=["actioncable-v1-json"])
+
+
 def broadcast(identifier: str, message: Any) -> str:
     """The frame Rails sends for `broadcast_to`: the identifier string and the `message` member."""
     return json.dumps({"identifier": identifier, "message": message})
