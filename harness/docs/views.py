@@ -30,6 +30,11 @@ class Silence:
     level: str
     rule_id: str
 
+    @property
+    def sentence(self) -> str:
+        """`MUST NOT receive anything`, `SHOULD NOT receive a copy`."""
+        return f"{self.level} NOT receive {'anything' if self.level == 'MUST' else 'a copy'}"
+
 
 @dataclasses.dataclass(frozen=True)
 class VariantView:

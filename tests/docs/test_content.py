@@ -127,7 +127,9 @@ def test_actor_who_is_not_a_recipient_should_receive_nothing():
     assert [s.rule_id for s in silences(game, game.variant("started"))] == ["DLV-004"]  # both users receive it
     call = CONTRACT.family("call")
     assert [s.rule_id for s in silences(call, call.variant("user_not_available"))] == ["DLV-004"]  # A acts and receives
-    assert "A, the acting user: SHOULD ([DLV-005]" in section("friendship.md", "new_request")
+    text = section("friendship.md", "new_request")
+    assert "A, the acting user: SHOULD NOT receive a copy ([DLV-005](rules.md#dlv-005))" in text
+    assert "any third user (outside the flow, connected throughout): MUST NOT receive anything" in text
 
 
 def test_game_page_has_the_state_graph():
