@@ -26,7 +26,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors already; keep that, but never print a traceback."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, so that only its module is imported."""
+    words = [a for a in argv if not a.startswith("-")][:2]
+    for name in SUBCOMMANDS:
+        if name.split() == words[: len(name.split())]:
+            return name
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="b4a",
         description="Buddy4all notification conformance kit. Exit codes: 0 pass, "
@@ -45,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
             target = groups[parts[0]]
         sub = target.add_parser(parts[-1], help=help_text, description=help_text)
         sub.set_defaults(_module=module)
+        if only is not None and name != only:
+            continue  # listed in the help, configured only when chosen
         try:
             importlib.import_module(module).configure(sub)
         except ModuleNotFoundError as exc:
@@ -55,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=_chosen(argv) or "")
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
         parser.print_help(sys.stderr)

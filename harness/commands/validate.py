@@ -60,7 +60,7 @@ def _documents(path: str, jsonl: bool) -> Iterator[tuple[str, Any]]:
             if jsonl:
                 for number, line in enumerate(stream, start=1):
                     if line.strip():
-                        yield f"{name}:{number}", _parse(line, name, number - 1)
+                        yield f"{name}:{number}", _parse(line.rstrip("\r\n"), name, number - 1)
                 return
             text = stream.read()
         except UnicodeDecodeError as exc:
