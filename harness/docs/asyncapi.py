@@ -153,7 +153,16 @@ def asyncapi_document(contract: Contract) -> dict[str, Any]:
     }
 
 
+class _NoAliasDumper(yaml.SafeDumper):
+    """Spell a value shared by two places twice, never as a YAML alias (`&id001`): readers differ on them."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def asyncapi_yaml(contract: Contract, note: str) -> str:
     """The document as YAML, `note` as a leading comment; key order as built, so output is stable."""
-    body = yaml.safe_dump(asyncapi_document(contract), sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(
+        asyncapi_document(contract), Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100
+    )
     return f"# {note}\n{body}"

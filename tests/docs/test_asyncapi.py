@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 from harness.contract import load_contract
-from harness.docs.asyncapi import asyncapi_document
+from harness.docs.asyncapi import _NoAliasDumper, asyncapi_document, asyncapi_yaml
 from harness.push_codec import decode_push_data
 from harness.validate import validate, validate_push
 
@@ -51,6 +51,15 @@ def test_parser_reports_a_broken_document(tmp_path: Path):
     assert code == 1
     assert any(e["path"] == "operations/receiveNotification/action" for e in report["errors"]), report["errors"]
     assert any(e["code"] == "invalid-ref" and "$defs/nope" in e["message"] for e in report["errors"]), report["errors"]
+
+
+def test_yaml_spells_the_document_without_aliases():
+    text = asyncapi_yaml(CONTRACT, "note")
+    assert text.startswith("# note\n")
+    assert yaml.safe_load(text) == DOCUMENT
+    shared = {"a": 1}
+    assert "&id" in yaml.safe_dump({"x": shared, "y": shared})  # what the dumper must avoid
+    assert "&" not in yaml.dump({"x": shared, "y": shared}, Dumper=_NoAliasDumper)
 
 
 def test_channels_operations_and_messages():
