@@ -60,3 +60,12 @@ def test_date_time_format_is_enforced(value, valid):
     assert (violations == []) is valid, violations
     if not valid:
         assert [(v.rule_id, v.pointer) for v in violations] == [("PAY-004", "/scheduled_at")]
+
+
+def test_the_public_api_is_small_and_importable():
+    import harness
+
+    assert set(harness.__all__) == {"Contract", "Family", "Level", "Outcome", "Rule", "Variant", "Violation", "is_valid",
+                                    "load_contract", "validate", "validate_push", "variant_of"}
+    assert harness.variant_of({"message_type": "openvidu_status", "status": "scheduled"}).key == "call/scheduled"
+    assert not harness.is_valid({"message_type": "openvidu_status", "status": "scheduled"})
