@@ -31,12 +31,12 @@ def placeholders(value: Any) -> Iterator[str]:
 
 
 def malformed(text: str) -> str | None:
-    """The first `{{`/`}}` that is not part of a well-formed placeholder, with some context."""
+    """The text from the first `{{`/`}}` that is not part of a well-formed placeholder, or None."""
     rest = PLACEHOLDER.sub("", text)
     for marker in ("{{", "}}"):
         at = rest.find(marker)
         if at >= 0:
-            return rest[max(0, at - 10):at + 20]
+            return rest[at:at + 30]
     return None
 
 
