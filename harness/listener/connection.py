@@ -84,8 +84,12 @@ class Listener:
             raise ConnectError(reason, label=self.label)
 
     def _timeout_reason(self, timeout: float) -> str:
-        awaited = "confirm_subscription" if getattr(self._framing, "identifier", None) else "welcome"
-        return f"not ready after {timeout:g} s (no {awaited} from the server)"
+        identifier = getattr(self._framing, "identifier", None)
+        if identifier is None:
+            return f"not ready after {timeout:g} s (no welcome from the server)"
+        # Rails only logs "Subscription class not found" for an unknown channel and answers nothing
+        return (f"not ready after {timeout:g} s (no confirm_subscription for {identifier} from the server; "
+                f"is the channel name right?)")
 
     def _start(self, timeout: float) -> None:
         """Upgrade the socket and start the reader; raises UpgradeRefused or ConnectError."""
@@ -100,7 +104,10 @@ class Listener:
                        subprotocols=self._subprotocols)
         except websocket.WebSocketBadStatusException as exc:
             self._end(f"HTTP {exc.status_code} on upgrade")
-            raise UpgradeRefused(exc.status_code, label=self.label) from None
+            hint = ""
+            if exc.status_code == 404 and self._framing.name == "actioncable":
+                hint = " (ActionCable answers 404 when the Origin header is not allowed or the path is not its mount path)"
+            raise UpgradeRefused(exc.status_code, label=self.label, hint=hint) from None
         except (OSError, websocket.WebSocketException) as exc:
             reason = self._connect_failure(exc, timeout)
             self._end(reason)

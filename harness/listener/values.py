@@ -21,9 +21,9 @@ class ConnectError(Exception):
 class UpgradeRefused(ConnectError):
     """The server answered the WebSocket upgrade with an HTTP status other than 101."""
 
-    def __init__(self, status: int, *, label: str = "") -> None:
+    def __init__(self, status: int, *, label: str = "", hint: str = "") -> None:
         self.status = status
-        super().__init__(f"HTTP {status} on upgrade", label=label)
+        super().__init__(f"HTTP {status} on upgrade{hint}", label=label)
 
 
 @dataclasses.dataclass(frozen=True)
