@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
 from harness.contract import SCHEMA_BASE, data_dir, load_contract
 from harness.fixtures import iter_fixture_tests, load_fixture_files
@@ -77,13 +79,37 @@ def _data_pairs() -> list[Pair]:
     return [Pair("data:rules.json", f"{SCHEMA_BASE}rules.schema.json", rules, True)]
 
 
+_ENV = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::-([^}]*))?\}")
+
+
+def _env_defaults(value: Any) -> Any:
+    """A profile as loaded with an empty environment: `${VAR:-default}` becomes its default."""
+    if isinstance(value, str):
+        return _ENV.sub(lambda m: m.group(1) or "", value)
+    if isinstance(value, dict):
+        return {k: _env_defaults(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_env_defaults(v) for v in value]
+    return value
+
+
+def _profile_pairs() -> list[Pair]:
+    """The shipped target profiles against profile.schema.json."""
+    profiles = data_dir("fixtures") / "profiles"
+    return [
+        Pair(f"data:profiles/{node.name}", f"{SCHEMA_BASE}profile.schema.json", _env_defaults(yaml.safe_load(node.read_text(encoding="utf-8"))), True)
+        for node in sorted(profiles.iterdir(), key=lambda n: n.name)
+        if node.name.endswith((".yaml", ".yml"))
+    ]
+
+
 def _case_file_pairs() -> list[Pair]:
     """Each fixture file against fixtures/case-schema.json."""
     case_schema = json.loads((data_dir("fixtures") / "case-schema.json").read_text(encoding="utf-8"))
     return [Pair(f"data:fixtures/{name}", case_schema, document, True) for name, document in load_fixture_files()]
 
 
-PAIRS = _fixture_pairs() + _example_pairs() + _data_pairs()
+PAIRS = _fixture_pairs() + _example_pairs() + _data_pairs() + _profile_pairs()
 
 
 def _python_verdict(pair: Pair, registry: Any) -> tuple[bool, list[str]]:
