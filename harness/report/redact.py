@@ -19,27 +19,26 @@ REDACTED = "***"
 #: Keys whose value is a credential wherever they appear (compared lowercased). A bare `token`
 #: is not here: in an FCM message it is the device token, which the report must show.
 _SECRET_KEYS = frozenset({
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
+    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token", "x-access-token",
     "private_key", "access_token", "refresh_token", "id_token", "client_secret", "password", "assertion",
 })
 
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?-----END \1PRIVATE KEY-----", re.S)
 #: A PEM whose end was cut off (a truncated body): mask from BEGIN to the end of the base64 run.
 _PEM_OPEN = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?!\*\*\*)(?:[A-Za-z0-9+/=\s]|\\n|\\r)*")
-#: `Authorization: <anything>` in free text (curl lines, logs) or JSON text (`"Authorization": "..."`).
-_HEADER_TEXT = re.compile(
-    r"(?i)\b((?:proxy-)?authorization|set-cookie|cookie|x-api-key)(\"?\s*[:=]\s*\"?)([^\r\n'\"]+)"
-)
-#: `"access_token": "..."` inside JSON that travels as text (a body kept as a string).
+#: Header names whose value is a credential, in text: `Authorization: ...` in a curl line or a log
+#: (up to a single quote or the end of the line), and `"Authorization": "..."` in JSON text.
+_HEADER_NAMES = r"(?:proxy-)?authorization|set-cookie|cookie|x-api-key|x-auth-token|x-access-token"
+_HEADER_TEXT = re.compile(rf"(?i)\b({_HEADER_NAMES})(\s*:\s*)(?!\s*\*\*\*)([^\r\n']+)")
 _SECRET_FIELD_TEXT = re.compile(
-    r"(?i)(\"(?:private_key|access_token|refresh_token|id_token|client_secret|password|assertion)\"\s*:\s*\")"
-    r"((?:[^\"\\]|\\.)*)"
+    rf"(?i)(\"(?:{_HEADER_NAMES}|private_key|access_token|refresh_token|id_token|client_secret|password|assertion)\"\s*:\s*\")"
+    r"(?!\*\*\*\")((?:[^\"\\]|\\.)*)"
 )
 _AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)(?!\*\*\*)[A-Za-z0-9\-._~+/]+=*")
 #: `token=`, `access_token=`, `api_key=`, `secret=`... as a query or form parameter, or the
 #: Rails-style `Token token="..."`. Preceded by a separator so `my_tokens=` in prose is left.
 _PARAM = re.compile(
-    r"(?i)((?:^|[?&;,\s])[a-z_-]*(?:token|secret|password|api_key|apikey|key|signature|assertion)=\"?)"
+    r"(?i)((?:^|[?&;,\s])[a-z_-]*(?:token|secret|password|api_key|apikey|key|signature|assertion|auth|authorization)=\"?)"
     r"(?!\*\*\*)([^&\s'\"#,]+)"
 )
 #: Google OAuth access tokens, the FCM emulator's tokens, and JWTs (service-account assertions, id tokens).

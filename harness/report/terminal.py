@@ -85,7 +85,7 @@ def _summary(report: Report, paint: _Painter, strict: bool) -> list[str]:
     for family, checks in _families(report).items():
         counts = Counter(c.outcome for c in checks)
         worst = Outcome.worst([c.outcome for c in checks])
-        lines.append(f"{paint(family, worst, bold=True)}  {len(checks)} checks: {counts_phrase(counts, all_outcomes=False)}")
+        lines.append(f"{paint(family, worst, bold=True)}  {_plural(len(checks), 'check')}: {counts_phrase(counts, all_outcomes=False)}")
         rule_ids = sorted({r for c in checks for r in (*c.rule_ids, *(v.rule_id for v in c.violations))})
         for rule_id in rule_ids:
             per_rule = Counter(rule_outcome(c, rule_id, strict=strict) for c in checks if carries(c, rule_id))
