@@ -63,6 +63,11 @@ async def listing(request: Request) -> JSONResponse:
     return JSONResponse({"friendships": [view(f) for f in backend.store.friendships_of(user.id)]})
 
 
+async def collection(request: Request) -> JSONResponse:
+    """One route for GET and POST, so a 405 lists both methods in its Allow header."""
+    return await (listing(request) if request.method == "GET" else create(request))
+
+
 async def transition(request: Request) -> JSONResponse:
     backend, user = caller(request)
     action = request.path_params["action"]

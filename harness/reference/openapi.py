@@ -75,15 +75,23 @@ def _error(code: str) -> Schema:
     return {"description": _ERRORS[code], "content": {JSON: {"schema": _ref("Error")}}}
 
 
-def _operation(summary: str, ok: str, schema: str | None, errors: str, *,
+def _operation(op_id: str, summary: str, ok: str, schema: str | None, errors: str, *,
                body: Schema | None = None, params: list[Schema] | None = None,
-               public: bool = False, ok2: str | None = None) -> Schema:
-    responses: Schema = {ok: {"description": "OK"} if schema is None else
-                         {"description": "OK", "content": {JSON: {"schema": _ref(schema)}}}}
+               public: bool = False, ok2: str | None = None,
+               links: tuple[str, ...] = ()) -> Schema:
+    """One operation; `links` name operations that take this response's `id` as their path id."""
+    success: Schema = {"description": "OK"}
+    if schema is not None:
+        success["content"] = {JSON: {"schema": _ref(schema)}}
+    if links:
+        success["links"] = {target: {"operationId": target,
+                                     "parameters": {"id": "$response.body#/id"}}
+                            for target in links}
+    responses: Schema = {ok: success}
     if ok2:
-        responses[ok2] = responses[ok]
+        responses[ok2] = success
     responses.update({code: _error(code) for code in errors.split()})
-    operation: Schema = {"summary": summary, "responses": responses}
+    operation: Schema = {"operationId": op_id, "summary": summary, "responses": responses}
     if public:
         operation["security"] = []
     if params:
@@ -102,14 +110,19 @@ def _ids(*names: str) -> Schema:
     return _object({name: _id(name.replace("_", " ")) for name in names})
 
 
+FRIENDSHIP_ACTIONS = ("cancel", "accept", "reject", "terminate")
+CALL_ACTIONS = ("accept", "reject", "terminate")
+
+
 def _friendship_action(action: str, who: str) -> Schema:
-    return {"post": _operation(f"{action.capitalize()} a friendship ({who})", "200",
+    return {"post": _operation(f"{action}Friendship",
+                               f"{action.capitalize()} a friendship ({who})", "200",
                                "Friendship", "401 403 404 409", params=[_path_id()])}
 
 
 def _call_action(action: str, who: str) -> Schema:
-    return {"post": _operation(f"{action.capitalize()} a call ({who})", "200", "Call",
-                               "401 403 404 409", params=[_path_id()])}
+    return {"post": _operation(f"{action}Call", f"{action.capitalize()} a call ({who})", "200",
+                               "Call", "401 403 404 409", params=[_path_id()])}
 
 
 def build() -> Schema:
@@ -121,48 +134,51 @@ def build() -> Schema:
         "state": {"enum": SCHEMAS["GameSession"]["properties"]["state"]["enum"]},
         "game_level": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}, required=["state"])
     paths: Schema = {
-        "/health": {"get": _operation("Liveness", "200", None, "", public=True)},
+        "/health": {"get": _operation("health", "Liveness", "200", None, "", public=True)},
         "/users": {"post": _operation(
-            "Create a user and its token", "201", "NewUser", "422", public=True,
+            "createUser", "Create a user and its token", "201", "NewUser", "422", public=True,
             body=_object({"name": {"type": "string", "minLength": 1, "maxLength": 64}}))},
-        "/me": {"get": _operation("The calling user", "200", "User", "401")},
+        "/me": {"get": _operation("me", "The calling user", "200", "User", "401")},
         "/devices": {"post": _operation(
-            "Register an FCM device token of the caller (idempotent)", "201", "Device",
+            "addDevice", "Register an FCM device token of the caller (idempotent)", "201", "Device",
             "401 422",
             body=_object({"token": {"type": "string", "minLength": 1, "maxLength": 4096}}))},
         "/devices/{token}": {"delete": _operation(
-            "Forget a device token of the caller", "204", None, "401 404",
+            "removeDevice", "Forget a device token of the caller", "204", None, "401 404",
             params=[{"name": "token", "in": "path", "required": True,
                      "schema": {"type": "string", "minLength": 1}}])},
         "/presence/{user_id}": {"get": _operation(
-            "Open WebSocket connections of a user", "200", "Presence", "401 404",
+            "presence", "Open WebSocket connections of a user", "200", "Presence", "401 404",
             params=[_path_id("user_id")])},
         "/friendships": {
-            "get": _operation("The caller's friendships", "200", "FriendshipList", "401"),
-            "post": _operation("Ask a user for friendship (notifies: new_request)", "201",
-                               "Friendship", "401 404 409 422", body=_ids("friend_id"))},
+            "get": _operation("listFriendships", "The caller's friendships", "200", "FriendshipList", "401"),
+            "post": _operation(
+                "requestFriendship", "Ask a user for friendship (notifies: new_request)",
+                "201", "Friendship", "401 404 409 422", body=_ids("friend_id"),
+                links=tuple(f"{action}Friendship" for action in FRIENDSHIP_ACTIONS))},
         "/friendships/{id}/cancel": _friendship_action("cancel", "creator, pending"),
         "/friendships/{id}/accept": _friendship_action("accept", "invitee, pending"),
         "/friendships/{id}/reject": _friendship_action("reject", "invitee, pending"),
         "/friendships/{id}/terminate": _friendship_action("terminate", "either, accepted"),
         "/games/sessions": {"post": _operation(
-            "Create a game session (notifies both: requested)", "201", "GameSession",
-            "401 404 422", body=game_body)},
+            "createGameSession", "Create a game session (notifies both: requested)", "201",
+            "GameSession", "401 404 422", body=game_body, links=("changeGameState",))},
         "/games/sessions/{id}/state": {"post": _operation(
-            "Change the state along the contract's graph", "200", "GameSession",
+            "changeGameState", "Change the state along the contract's graph", "200", "GameSession",
             "401 403 404 409 422", params=[_path_id()], body=state_body)},
         "/chat/threads": {"post": _operation(
-            "Open (or find) the thread with a user", "201", "ChatThread", "401 404 422",
-            ok2="200", body=_ids("participant_id"))},
+            "openChatThread", "Open (or find) the thread with a user", "201", "ChatThread",
+            "401 404 422", ok2="200", body=_ids("participant_id"), links=("postChatMessage",))},
         "/chat/threads/{id}/messages": {"post": _operation(
-            "Post a message (notifies the other participant)", "201", "ChatMessage",
+            "postChatMessage", "Post a message (notifies the other participant)", "201", "ChatMessage",
             "401 403 404 422", params=[_path_id()],
             body=_object({"text": {"type": "string", "minLength": 1, "maxLength": 4000}}))},
         "/calls": {"post": _operation(
-            "Call a user (requested, or user_not_available when offline)", "201", "Call",
-            "401 404 422", body=_ids("callee_id"))},
+            "requestCall", "Call a user (requested, or user_not_available when offline)",
+            "201", "Call", "401 404 422", body=_ids("callee_id"),
+            links=tuple(f"{action}Call" for action in CALL_ACTIONS))},
         "/calls/schedule": {"post": _operation(
-            "Schedule a call (notifies the callee: scheduled)", "201", "Call", "401 404 422",
+            "scheduleCall", "Schedule a call (notifies the callee: scheduled)", "201", "Call", "401 404 422",
             body=_object({"callee_id": _id("callee"),
                           "scheduled_at": {"type": "string", "format": "date-time"}}))},
         "/calls/{id}/accept": _call_action("accept", "callee, ringing"),

@@ -13,7 +13,9 @@ Payload = dict[str, Any]
 def format_time(value: datetime) -> str:
     """RFC 3339 in UTC with a "Z"; fractional seconds only when there are some."""
     value = value.astimezone(timezone.utc)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    # not strftime: glibc's %Y drops the leading zeros of years before 1000
+    text = (f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+            f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}")
     if value.microsecond:
         text += f".{value.microsecond:06d}".rstrip("0")
     return text + "Z"

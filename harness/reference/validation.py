@@ -79,6 +79,8 @@ class Body:
             if default is _MISSING:
                 self.errors[key] = "is required"
             return default if default is not _MISSING else 0
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON Schema counts 3.0 as an integer; so do we
         if isinstance(value, bool) or not isinstance(value, int):
             self.errors[key] = "must be an integer"
         elif not minimum <= value <= MAX_ID:
