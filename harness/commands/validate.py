@@ -29,6 +29,10 @@ class Result:
     violations: list[Violation] = field(default_factory=list)
 
 
+#: JSON Lines judged per batch by the fast path (harness.fastpath.BatchValidator).
+_JSONL_CHUNK = 4096
+
+
 class InputError(Exception):
     """An input that cannot be read or parsed: exit 2 with one line."""
 
@@ -75,6 +79,36 @@ def _documents(path: str, jsonl: bool) -> Iterator[tuple[str, Any]]:
         yield f"{name}:1", document
 
 
+def _jsonl_results(path: str, strict: bool) -> Iterator[Result]:
+    """Payloads from JSON Lines, fast: a line jsonschema-rs passes is valid as is; any other line
+    (malformed, undispatchable, invalid) takes the precise path, `_parse` then `_judge`."""
+    from harness.fastpath import BatchValidator
+
+    batch = BatchValidator(strict=strict)
+    name = "<stdin>" if path == "-" else path
+
+    def judged(chunk: list[tuple[int, str]]) -> Iterator[Result]:
+        for (number, line), variant in zip(chunk, batch.judge([line for _, line in chunk])):
+            if variant is not None:
+                yield Result(f"{name}:{number}", variant.key)
+            elif line.strip():
+                yield _judge(f"{name}:{number}", _parse(line.rstrip("\r\n"), name, number - 1), False, strict)
+
+    chunk: list[tuple[int, str]] = []
+    with _open(path) as stream:
+        try:
+            for number, line in enumerate(stream, start=1):
+                chunk.append((number, line))
+                if len(chunk) == _JSONL_CHUNK:
+                    yield from judged(chunk)
+                    chunk = []
+        except UnicodeDecodeError as exc:
+            # Lines read before the bad bytes are judged first, as the line-by-line path does.
+            yield from judged(chunk)
+            raise InputError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        yield from judged(chunk)
+
+
 def _judge(source: str, document: Any, push: bool, strict: bool) -> Result:
     if push:
         message = document.get("message", document) if isinstance(document, dict) and "token" not in document else document
@@ -93,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
     results: list[Result] = []
     try:
         for path in args.files:
+            if args.jsonl and not args.push:
+                results.extend(_jsonl_results(path, args.strict))
+                continue
             for source, document in _documents(path, args.jsonl):
                 results.append(_judge(source, document, args.push, args.strict))
     except InputError as exc:
