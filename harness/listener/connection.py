@@ -282,6 +282,8 @@ class Listener:
 
     def wait_count(self, predicate: Predicate, count: int, timeout: float) -> list[Received]:
         """The first `count` matching messages; fewer if the timeout passes or the connection ends."""
+        if count <= 0:
+            return []
         deadline = time.monotonic() + timeout
         matches: list[Received] = []
         checked = 0

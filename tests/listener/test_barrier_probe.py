@@ -6,6 +6,7 @@ import socket
 import time
 
 import pytest
+from websockets.asyncio.server import ServerConnection
 
 from harness.listener import ConnectError, Listener, connect_all, probe
 from harness.transcript import Transcript
@@ -65,8 +66,8 @@ def test_connect_all_of_nothing_returns() -> None:
 
 
 def test_probe_plain_refusal_by_status_and_by_close_and_acceptance() -> None:
-    async def close_policy(server: ScriptedServer, connection: object) -> None:
-        await connection.close(code=1008, reason="no token")  # type: ignore[attr-defined]
+    async def close_policy(server: ScriptedServer, connection: ServerConnection) -> None:
+        await connection.close(code=1008, reason="no token")
 
     with ScriptedServer(hold_open, refuse_status=401) as server:
         assert probe(server.url()).how == "HTTP 401 on upgrade"

@@ -1,11 +1,13 @@
 """Listener with plain framing against a real WebSocket server on loopback."""
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
 
 import pytest
+from websockets.asyncio.server import ServerConnection
 
 from harness.listener import ConnectError, Listener, UpgradeRefused
 from harness.transcript import Transcript
@@ -41,9 +43,9 @@ def test_non_json_frame_is_delivered_raw_with_parse_error() -> None:
 
 
 def test_binary_frame_is_flagged() -> None:
-    async def handler(server: ScriptedServer, connection: object) -> None:
-        await connection.send(b'{"n": 1}')  # type: ignore[attr-defined]
-        await hold_open(server, connection)  # type: ignore[arg-type]
+    async def handler(server: ScriptedServer, connection: ServerConnection) -> None:
+        await connection.send(b'{"n": 1}')
+        await hold_open(server, connection)
 
     with ScriptedServer(handler) as server, Listener(server.url()) as listener:
         listener.connect()
@@ -91,10 +93,9 @@ def test_wait_count_returns_what_arrived_when_short() -> None:
 
 
 def test_wait_returns_early_when_the_server_closes() -> None:
-    async def close_soon(server: ScriptedServer, connection: object) -> None:
-        import asyncio
+    async def close_soon(server: ScriptedServer, connection: ServerConnection) -> None:
         await asyncio.sleep(0.2)
-        await connection.close(code=1001)  # type: ignore[attr-defined]
+        await connection.close(code=1001)
 
     transcript = Transcript()
     with ScriptedServer(close_soon) as server, Listener(server.url(), transcript=transcript, label="A") as listener:
@@ -174,3 +175,11 @@ def test_bad_arguments_are_refused_clearly() -> None:
         Listener("ws://127.0.0.1:1/ws", framing="sse")
     with pytest.raises(ValueError, match="plain framing takes none"):
         Listener("ws://127.0.0.1:1/ws", identifier={"channel": "X"})
+
+
+def test_wait_count_of_zero_returns_at_once() -> None:
+    with ScriptedServer(hold_open) as server, Listener(server.url()) as listener:
+        listener.connect()
+        start = time.monotonic()
+        assert listener.wait_count(lambda r: True, 0, timeout=5) == []
+        assert time.monotonic() - start < 0.5

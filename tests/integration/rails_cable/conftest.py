@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -26,7 +27,7 @@ class RailsCable:
     cable_url: str
     output: list[str]  # puma's and Rails' log lines, for failure messages
 
-    def broadcast(self, user_id: int, payload: object) -> requests.Response:
+    def broadcast(self, user_id: int, payload: Any) -> requests.Response:
         """NotificationsChannel.broadcast_to(user, payload) inside the Rails process."""
         return requests.post(f"{self.base_url}/test/broadcast", json={"user_id": user_id, "payload": payload},
                              timeout=5)
