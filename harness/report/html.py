@@ -9,13 +9,14 @@ import functools
 import json
 import re
 from collections import Counter
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from harness.report.model import CheckResult, DeliveryRow, Report
 from harness.report.timeline import Step, pretty, step
 from harness.violations import Outcome
+
+if TYPE_CHECKING:
+    import jinja2
 
 #: Control characters (but tab, LF, CR) are invalid in HTML; a target's bytes must not break the page.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -39,6 +40,10 @@ def _printable(value: Any) -> Any:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
+    # Imported here: `harness.report` is imported by every run (the pytest plugin needs the model),
+    # and Jinja2 costs more than a tenth of a second that only the HTML writer should pay.
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("harness.report", "templates"),
         autoescape=True,

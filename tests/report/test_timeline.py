@@ -1,0 +1,47 @@
+"""Transcript entries rendered as steps: one-line summaries and pretty detail blocks per kind."""
+from __future__ import annotations
+
+from harness.report.timeline import as_text, pretty, step
+
+
+def test_http_step() -> None:
+    s = step({"t": 0.5, "kind": "http", "label": "A", "method": "POST", "url": "http://h:1/a/b?x=1",
+              "request_headers": {"Accept": "*/*"}, "request_body": {"k": 1}, "status": 422,
+              "response_body": '{"error": "bad"}', "elapsed_ms": 4.2, "error": None})
+    assert (s.t, s.who, s.kind, s.summary, s.error) == (0.5, "A", "http", "POST /a/b?x=1 -> 422 (4.2 ms)", True)
+    assert dict(s.details)["response body (422)"] == '{\n  "error": "bad"\n}'
+    assert dict(s.details)["request headers"] == "Accept: */*"
+
+
+def test_http_transport_error() -> None:
+    s = step({"t": 0, "kind": "http", "label": "A", "method": "GET", "url": "http://h/x", "status": None,
+              "error": "connection refused"})
+    assert s.summary == "GET /x -> error: connection refused" and s.error
+
+
+def test_frame_and_push_steps_name_the_notification() -> None:
+    frame = step({"t": 1, "kind": "frame", "label": "B#1", "direction": "in", "framing": "actioncable",
+                  "text": '{"message_type": "openvidu_status", "status": "requested"}'})
+    assert frame.summary == "received openvidu_status requested [actioncable]"
+    push = step({"t": 2, "kind": "push", "label": "B device 1", "token": "dev-1", "http_status": 404,
+                 "message": {"token": "dev-1", "data": {"type": "api_chat_message", "status": "new_message"}}})
+    assert push.summary == "push api_chat_message new_message to device dev-1 (HTTP 404)" and push.error
+    sent = step({"t": 3, "kind": "frame", "label": "B#1", "direction": "out", "text": "ping"})
+    assert sent.summary == "sent frame" and dict(sent.details)["frame"] == "ping"
+
+
+def test_note_and_unknown_kinds() -> None:
+    assert step({"t": 0, "kind": "note", "label": "harness", "text": "settled"}).summary == "settled"
+    odd = step({"t": 0, "kind": "sse", "label": "x", "data": [1]})
+    assert odd.summary == "sse" and '"data"' in dict(odd.details)["entry"]
+
+
+def test_pretty_keeps_text_that_is_not_json() -> None:
+    assert pretty("{not json") == "{not json"
+    assert pretty("plain") == "plain"
+    assert pretty([1, {"a": None}]) == '[\n  1,\n  {\n    "a": null\n  }\n]'
+
+
+def test_as_text_lines() -> None:
+    text = as_text([{"t": 0.25, "kind": "note", "label": "harness", "text": "hello"}])
+    assert text == "+   0.250s  harness        note  hello"
