@@ -68,6 +68,8 @@ def _describe(error: ValidationError) -> Iterator[str]:
     path, instance, value, schema = list(error.absolute_path), error.instance, error.validator_value, error.schema
     keyword = error.validator
     top = "top-level " if not path else ""
+    if keyword in ("oneOf", "dependentRequired") and not isinstance(instance, dict):
+        return  # `required` holds vacuously on a non-mapping; its `type` error says what is wrong
     if "propertyNames" in error.absolute_schema_path:
         yield _line(path, f"key {show(instance)} is not {schema.get('description', 'a valid name')}")
     elif keyword == "additionalProperties":
