@@ -164,16 +164,16 @@ def _camel(name: str) -> str:
 
 
 def _check_fields(obj: dict[str, Any], spec: dict[str, Spec], path: str) -> None:
-    unknown = []
-    for key, value in obj.items():
-        name = key if key in spec else _snake(key)
-        if name not in spec:
-            unknown.append(f'Invalid JSON payload received. Unknown name "{key}" at \'{path}\': Cannot find field.')
-            continue
-        if value is not None:
-            _check_value(value, spec[name], f"{path}.{name}")
+    known = {key: key if key in spec else _snake(key) for key in obj}
+    unknown = [
+        f'Invalid JSON payload received. Unknown name "{key}" at \'{path}\': Cannot find field.'
+        for key, name in known.items() if name not in spec
+    ]
     if unknown:
         raise SendRejected(invalid_json("\n".join(unknown)))
+    for key, name in known.items():
+        if obj[key] is not None:
+            _check_value(obj[key], spec[name], f"{path}.{name}")
 
 
 def _snake(name: str) -> str:
