@@ -103,11 +103,11 @@ class Check:
     # ----------------------------------------------------------------- setting up
     @property
     def ws_deadline(self) -> float:
-        return float(self.target.profile.deadlines.websocket_seconds)
+        return float(self.target.profile.websocket_seconds)
 
     @property
     def push_deadline(self) -> float:
-        return float(self.target.profile.deadlines.push_seconds)
+        return float(self.target.profile.push_seconds)
 
     @property
     def pushes_enabled(self) -> bool:

@@ -105,7 +105,7 @@ def target(b4a_profile: Any) -> Any:
 @pytest.fixture(scope="session")
 def fcm_inbox(pytestconfig: pytest.Config, b4a_profile: Any) -> Iterator[Any]:
     url = pytestconfig.getoption("--b4a-emulator")
-    if not url or b4a_profile.fcm.mode == "none":
+    if not url or b4a_profile.fcm_mode == "none":
         yield None
         return
     from harness.emulator.fcm import FcmInbox

@@ -7,6 +7,7 @@ import datetime
 import importlib.metadata
 import importlib.resources
 import json
+import os
 import shlex
 import sys
 import tempfile
@@ -80,7 +81,7 @@ def _external(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, s
         profile = load_profile(profile_path, overrides=overrides)
     except ProfileError as exc:
         raise RunError(str(exc)) from None
-    if args.emulator or profile.fcm.mode == "none":
+    if args.emulator or profile.fcm_mode == "none":
         yield profile_path, profile.base_url, args.emulator
         return
     from harness.emulator.fcm import FcmEmulator
@@ -106,7 +107,9 @@ def _preflight(profile_path: Path, base_url: str) -> None:
 
 def _pytest_args(args: argparse.Namespace, profile: Path, base_url: str, emulator: str | None, results: Path) -> list[str]:
     suite = _suite_dir()
-    argv = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "-p", "no:cacheprovider",
+    # Plugin autoload is off (see run()): only what the suite needs is loaded, in every worker.
+    argv = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "-p", "harness.pytest_plugin",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "--b4a-profile", str(profile), "--b4a-base-url", base_url, "--b4a-results", str(results),
             "-o", "console_output_style=count", "--tb=no", "-q" if not args.verbose else "-v", "--no-header"]
     if emulator:
@@ -116,7 +119,7 @@ def _pytest_args(args: argparse.Namespace, profile: Path, base_url: str, emulato
     for selector in args.only:
         argv += ["--b4a-only", selector]
     if args.jobs > 1:
-        argv += ["-n", str(args.jobs)]
+        argv += ["-p", "xdist.plugin", "-n", str(args.jobs)]
     return argv
 
 
@@ -157,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
     if args.target is not None and (args.fault or args.framing != "plain"):
         print("b4a run: --fault and --framing apply to the embedded reference backend only, not with --target", file=sys.stderr)
         return ExitCode.ERROR
+    # Other installed pytest plugins (hypothesis, schemathesis...) cost seconds per worker and
+    # could change the suite's behaviour: the suite loads exactly its own plugins.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     started, started_at = time.monotonic(), datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     report_dir = Path(args.report_dir)
     with tempfile.TemporaryDirectory(prefix="b4a-run-") as tmp:
