@@ -76,7 +76,11 @@ class Listener:
     def connect(self, timeout: float = 5.0) -> None:
         """Return once ready (ActionCable: welcome and confirm_subscription), else raise ConnectError."""
         deadline = time.monotonic() + timeout
-        self._start(timeout)
+        try:
+            self._start(timeout)
+        except ConnectError:
+            self.close()  # records the "closed" note with the reason
+            raise
         state = self._settle(deadline, until=(State.READY, State.ENDED))
         if state is not State.READY:
             reason = self._end_reason if state is State.ENDED else self._timeout_reason(timeout)
