@@ -249,7 +249,7 @@ class Target:
             curls.append(_curl(entry))
             if not step.accepts(status):
                 if status >= 500:
-                    raise TargetError(f"{where}: {step.method} {entry.data['url']} answered HTTP {status}: {_snippet(self.transcript.redact(to_text(body)))}")
+                    raise TargetError(f"{where}: {step.method} {entry.data['url']} answered HTTP {status}: {self.transcript.redact(_snippet(body))}")
                 return ActionResult(action, status, ok=False, refused=400 <= status < 500, vars=extracted,
                                     body=body, responded_at=responded_at, curl=tuple(curls))
             if missing is not None:

@@ -61,7 +61,8 @@ ECHO_APP = Starlette(routes=[
 @pytest.fixture(scope="session")
 def echo_url() -> Iterator[str]:
     """ECHO_APP on real uvicorn, 127.0.0.1, a free port; stopped at the end."""
-    server = uvicorn.Server(uvicorn.Config(ECHO_APP, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(ECHO_APP, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                                           timeout_graceful_shutdown=0.2))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
