@@ -64,7 +64,8 @@ def rails_cable() -> Iterator[RailsCable]:
                                cwd=APP_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     found: queue.Queue[int] = queue.Queue()
-    threading.Thread(target=_pump, args=(process.stdout, lines, found), daemon=True).start()
+    pump = threading.Thread(target=_pump, args=(process.stdout, lines, found), daemon=True)
+    pump.start()
     try:
         try:
             port = found.get(timeout=BOOT_TIMEOUT)
@@ -80,6 +81,9 @@ def rails_cable() -> Iterator[RailsCable]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+        pump.join(5)  # the pipe reaches EOF once puma has exited
+        assert process.stdout is not None
+        process.stdout.close()
 
 
 def _await_up(server: RailsCable, process: subprocess.Popen[str]) -> None:
