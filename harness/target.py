@@ -253,7 +253,7 @@ class Target:
                 return ActionResult(action, status, ok=False, refused=400 <= status < 500, vars=extracted,
                                     body=body, responded_at=responded_at, curl=tuple(curls))
             if missing is not None:
-                raise TargetError(f"{where}: {step.method} {entry.data['url']}: {missing}")
+                raise TargetError(f"{where}: {step.method} {entry.data['url']}: {self.transcript.redact(missing)}")
             variables.update(values)
             extracted.update(values)
         return ActionResult(action, status, ok=True, refused=False, vars=extracted, body=body,
@@ -329,18 +329,19 @@ def _pointer(document: Any, pointer: str) -> tuple[bool, Any]:
 
 
 def _extract(step: Step, body: Any) -> tuple[dict[str, Any], str | None]:
-    """The step's extractions, and a problem (not JSON, missing pointer) or None."""
+    """The step's extractions found, and the first problem (not JSON, missing pointer) or None."""
     if not step.extract:
         return {}, None
     if body is None or isinstance(body, str):
         return {}, f"the answer is not JSON, but {step.where}.extract needs it: {_snippet(body or '(empty body)')}"
-    values = {}
+    values, problem = {}, None
     for name, pointer in step.extract.items():
         found, value = _pointer(body, pointer)
-        if not found:
-            return {}, f"{step.where}.extract.{name}: the answer has nothing at {pointer}: {_snippet(body)}"
-        values[name] = value
-    return values, None
+        if found:
+            values[name] = value  # kept even on a problem, so a token found is redacted from it
+        elif problem is None:
+            problem = f"{step.where}.extract.{name}: the answer has nothing at {pointer}: {_snippet(body)}"
+    return values, problem
 
 
 def _connection_problem(error: requests.RequestException, timeout: float) -> str:

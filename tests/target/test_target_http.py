@@ -131,3 +131,18 @@ def test_presence_must_be_a_boolean(echo_url: str) -> None:
     broken = make_target(echo_url, online="/id")
     with pytest.raises(TargetError, match=r"^presence: /id in the answer of /presence/\{\{user\.id\}\} is not true/false: "):
         broken.is_online(user)
+
+
+def test_a_failed_extraction_does_not_leak_the_token_it_saw(echo_url: str, tmp_path: Any) -> None:
+    target = make_target(echo_url)
+    document = dict(target.profile.document)
+    document["users"] = {"create": [{"method": "POST", "path": "/users/{{name}}", "auth": False,
+                                     "extract": {"token": "/token", "id": "/user/id"}}]}
+    broken = Target(load_profile(yaml.safe_dump(document) + "\n"), Transcript())
+    with pytest.raises(TargetError) as caught:
+        broken.create_user("A")
+    message = str(caught.value)
+    assert "users.create[0].extract.id: the answer has nothing at /user/id: " in message
+    assert "tok-A-" not in message
+    assert broken.transcript.entries()[-1].data["response_body"]["token"] == "***"
+    assert "tok-A-" not in json.dumps(broken.transcript.to_json())
