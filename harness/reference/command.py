@@ -65,12 +65,12 @@ def _serve(args: argparse.Namespace, faults: frozenset[str], sock: socket.socket
     from harness.reference.store import Store
 
     try:
-        app = (fcm_setup.from_emulator(args.fcm_emulator) if args.fcm_emulator
-               else fcm_setup.from_environment())
+        credentials = (fcm_setup.from_emulator(args.fcm_emulator) if args.fcm_emulator
+                       else fcm_setup.from_environment())
     except fcm_setup.FcmSetupError as exc:
         print(f"b4a serve: {exc}", file=sys.stderr)
         return ExitCode.ERROR
-    if app is None:
+    if credentials is None:
         logging.getLogger("b4a.reference").info(
             "pushes disabled: no --fcm-emulator and no GOOGLE_APPLICATION_CREDENTIALS")
     try:
@@ -78,7 +78,7 @@ def _serve(args: argparse.Namespace, faults: frozenset[str], sock: socket.socket
     except sqlite3.Error as exc:
         print(f"b4a serve: cannot open database {args.db}: {exc}", file=sys.stderr)
         return ExitCode.ERROR
-    backend = Backend(store=store, hub=Hub(faults), pusher=Pusher(app, store, faults),
+    backend = Backend(store=store, hub=Hub(faults), pusher=Pusher(credentials, store, faults),
                       faults=faults, ring_timeout=args.ring_timeout)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

@@ -38,7 +38,7 @@ def _emulator_json(method: str, url: str) -> dict:
     return data
 
 
-def from_emulator(url: str) -> firebase_admin.App:
+def from_emulator(url: str) -> str:
     """Fetch the emulator's CA and a fresh service account, route HTTPS through its proxy.
 
     firebase-admin hard-codes fcm.googleapis.com, so this sets the process env the way an
@@ -53,22 +53,37 @@ def from_emulator(url: str) -> firebase_admin.App:
     account = _emulator_json("POST", f"{base}/emulator/v1/projects/{project}/serviceAccounts")
     folder = Path(tempfile.mkdtemp(prefix="b4a-reference-fcm-"))
     (folder / "ca.pem").write_text(ca_pem, encoding="utf-8")
-    (folder / "service-account.json").write_text(json.dumps(account), encoding="utf-8")
+    credentials_path = folder / "service-account.json"
+    credentials_path.write_text(json.dumps(account), encoding="utf-8")
     os.environ.update({
         "HTTPS_PROXY": proxy, "https_proxy": proxy,
         "REQUESTS_CA_BUNDLE": str(folder / "ca.pem"),
         "NO_PROXY": "127.0.0.1,localhost,::1", "no_proxy": "127.0.0.1,localhost,::1",
     })
-    return _initialise(str(folder / "service-account.json"))
+    return check_credentials(str(credentials_path))
 
 
-def from_environment() -> firebase_admin.App | None:
+def from_environment() -> str | None:
     """Use GOOGLE_APPLICATION_CREDENTIALS if set (proxy and CA already in the env)."""
     path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-    return _initialise(path) if path else None
+    return check_credentials(path) if path else None
 
 
-def _initialise(credentials_path: str) -> firebase_admin.App:
+def check_credentials(path: str) -> str:
+    """A cheap look at the service-account file at start; firebase-admin loads it later."""
+    try:
+        account = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FcmSetupError(f"unreadable service account {path}: {exc}") from None
+    missing = [key for key in ("type", "project_id", "private_key", "client_email")
+               if not isinstance(account, dict) or key not in account]
+    if missing:
+        raise FcmSetupError(f"service account {path} lacks {', '.join(missing)}")
+    return path
+
+
+def initialise(credentials_path: str) -> firebase_admin.App:
+    """The firebase-admin app; imported on first use, since the import alone takes ~0.5 s."""
     import firebase_admin
     from firebase_admin import credentials
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Set
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from harness.reference import fcm_setup
 from harness.reference.store import Store
 
 if TYPE_CHECKING:
@@ -44,8 +46,10 @@ class PushError(Exception):
 class Pusher:
     """Sends one push per device token of the recipient; never raises into the caller."""
 
-    def __init__(self, app: firebase_admin.App | None, store: Store, faults: Set[str]) -> None:
-        self._app = app
+    def __init__(self, credentials_path: str | None, store: Store, faults: Set[str]) -> None:
+        self._credentials_path = credentials_path
+        self._firebase: firebase_admin.App | None = None
+        self._firebase_lock = threading.Lock()
         self._store = store
         self._faults = faults
         # a few workers: a slow or retried push (FCM 503 backoff) must not hold up the rest
@@ -56,18 +60,25 @@ class Pusher:
 
     def submit(self, user_id: int, payload: dict[str, Any]) -> None:
         """Queue the pushes to every device of the user, in the background."""
-        if self._app is None:
+        if self._credentials_path is None:
             return
         for token in self._store.device_tokens(user_id):
             self._pool.submit(self._send_logged, user_id, token, payload)
 
     def send_now(self, user_id: int, payload: dict[str, Any]) -> list[str]:
         """Send synchronously (only the push-failure-fails-action fault does); the errors."""
-        if self._app is None:
+        if self._credentials_path is None:
             return []
         errors = (self._send_logged(user_id, token, payload)
                   for token in self._store.device_tokens(user_id))
         return [error for error in errors if error is not None]
+
+    def _app(self) -> firebase_admin.App:
+        with self._firebase_lock:
+            if self._firebase is None:
+                assert self._credentials_path is not None
+                self._firebase = fcm_setup.initialise(self._credentials_path)
+            return self._firebase
 
     def _send_logged(self, user_id: int, token: str, payload: dict[str, Any]) -> str | None:
         from firebase_admin import messaging
@@ -97,20 +108,20 @@ class Pusher:
             data=encode_data(payload, type_key),
             notification=messaging.Notification(*visible) if visible else None,
         )
-        messaging.send(message, app=self._app)
+        messaging.send(message, app=self._app())
 
     def _send_raw(self, token: str, payload: dict[str, Any]) -> None:
         """The v1 request by hand, with numbers left as JSON numbers (the SDK would refuse)."""
         import requests
         from firebase_admin import messaging
 
-        assert self._app is not None
+        app = self._app()
         data = {("type" if key == "message_type" else key):
                 value if isinstance(value, int) else encode_value(value)
                 for key, value in payload.items()}
-        access_token = self._app.credential.get_access_token().access_token
+        access_token = app.credential.get_access_token().access_token
         response = requests.post(
-            f"https://fcm.googleapis.com/v1/projects/{self._app.project_id}/messages:send",
+            f"https://fcm.googleapis.com/v1/projects/{app.project_id}/messages:send",
             json={"message": {"token": token, "data": data}},
             headers={"Authorization": f"Bearer {access_token}"},
             timeout=10,
