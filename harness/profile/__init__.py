@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -306,8 +307,21 @@ def _placeholder_errors(where: str, value: Any, known: set[str]) -> Iterator[str
             yield f"{where}: placeholder {{{{{name}}}}} must name one attribute of the user: {choices}"
 
 
+def _non_finite(value: Any, path: tuple[Any, ...] = ()) -> Iterator[str]:
+    """YAML has .nan and .inf; JSON and timeouts have no use for them (and NaN passes `minimum`)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield f"{schema_errors.location(path)}: must be a finite number, got {value}"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, (*path, index))
+
+
 def _semantic_errors(document: Mapping[str, Any]) -> Iterator[str]:
     """What the schema cannot say: placeholders, required extractions, cross-key rules."""
+    yield from _non_finite(document)
     steps = list(_steps(document))
     extracted_anywhere = {name for _, action, _, step in steps if action for name in step.get("extract", {})}
     earlier: dict[str, set[str]] = {}

@@ -167,6 +167,11 @@ def test_out_of_range_and_empty(tmp_path: Path) -> None:
         "profile.yaml: actions.chat.post: must not be empty")
 
 
+def test_non_finite_numbers(tmp_path: Path) -> None:
+    text = yaml.safe_dump(changed(timeouts={"http_seconds": 1.5}), sort_keys=False).replace("1.5", ".nan")
+    assert error_of(tmp_path, text) == "profile.yaml: timeouts.http_seconds: must be a finite number, got nan"
+
+
 def test_pattern_errors_say_what_is_expected(tmp_path: Path) -> None:
     assert error_of(tmp_path, changed(base_url="127.0.0.1:8080")) == (
         "profile.yaml: base_url: '127.0.0.1:8080' is not an absolute http:// or https:// URL "
