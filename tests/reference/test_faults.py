@@ -107,8 +107,8 @@ def fault_backends(fcm: FcmEmulator) -> Iterator[dict[str, ReferenceBackend]]:
         assert not failed, failed[0]
         yield backends
     finally:
-        for backend in backends.values():
-            backend.stop()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(ReferenceBackend.stop, backends.values()))
 
 
 def _try_start(backend: ReferenceBackend) -> str | None:
