@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import ssl
 
+from harness.emulator.fcm.relay import Relays, relay
 from harness.emulator.fcm.tls import GOOGLE_HOSTS
 
-log = logging.getLogger(__name__)
 MAX_HEAD_BYTES = 16 * 1024
 HEAD_TIMEOUT = 10.0
+MAX_CONNECT_LOG = 10_000
 
 
 class ConnectProxy:
@@ -24,31 +23,10 @@ class ConnectProxy:
         self._tls = tls_context
         self._upstream = upstream
         self.connects: list[str] = []  # "host:port" of every CONNECT, refused ones too (bounded)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.relays = Relays()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            await self._serve(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ssl.SSLError, TimeoutError):
-            pass
-        except asyncio.CancelledError:
-            # Cancelled by close() at shutdown; asyncio's stream callback would log it as an error.
-            pass
-        except Exception:  # a proxy connection must never take the emulator down
-            log.exception("FCM emulator proxy: connection failed")
-        finally:
-            self._tasks.discard(task)
-            writer.close()
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        await self.relays.serve(writer, lambda: self._serve(reader, writer), "proxy")
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT)
@@ -63,7 +41,7 @@ class ConnectProxy:
                 f"refused {request_line[:200]!r}; nothing leaves this machine"))
             return
         authority = parts[1]
-        if len(self.connects) < 10_000:
+        if len(self.connects) < MAX_CONNECT_LOG:
             self.connects.append(authority)
         host, _, port = authority.rpartition(":")
         if host.lower() not in GOOGLE_HOSTS or port != "443":
@@ -74,25 +52,7 @@ class ConnectProxy:
         writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
         await writer.drain()
         await writer.start_tls(self._tls)
-        up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-        try:
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-        finally:
-            up_writer.close()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-        # A TLS stream cannot half-close: closing it is how the end reaches the client.
-        if writer.can_write_eof():
-            writer.write_eof()
-        else:
-            writer.close()
-    except (ConnectionError, ssl.SSLError):
-        writer.close()
+        await relay(reader, writer, self._upstream)
 
 
 async def _refuse(writer: asyncio.StreamWriter, status: int, reason: str, message: str) -> None:

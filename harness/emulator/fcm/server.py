@@ -22,11 +22,13 @@ from harness.emulator.fcm.fcm_api import Endpoints, FcmApi
 from harness.emulator.fcm.inbox import FcmInbox
 from harness.emulator.fcm.oauth import OAuthAuthority
 from harness.emulator.fcm.proxy import ConnectProxy
+from harness.emulator.fcm.relay import HostModeTls, Relays
 from harness.emulator.fcm.state import EmulatorState
 from harness.emulator.fcm.tls import prepare_tls
 
 log = logging.getLogger(__name__)
 START_TIMEOUT = 15.0
+SHUTDOWN_GRACE = 1.0
 LOOPBACK_NO_PROXY = "127.0.0.1,localhost,::1"
 
 
@@ -204,23 +206,39 @@ class FcmEmulator:
             log.exception("FCM emulator stopped on an error")
         finally:
             self._ready.set()
+            # Connection tasks a server left behind (idle HTTP/2 clients keep hypercorn's open).
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
     async def _serve(self) -> None:
         self._stop_event = asyncio.Event()
         config = uvicorn.Config(
             self.app, lifespan="off", access_log=False, log_config=None, log_level="warning",
-            http="httptools", ws="none", timeout_graceful_shutdown=2,
+            http="httptools", ws="none", timeout_graceful_shutdown=SHUTDOWN_GRACE,
         )
         server = uvicorn.Server(config)
         tasks = [asyncio.create_task(server.serve(sockets=[self._sockets["base"]]))]
-        proxy_server = None
+        front_doors: list[tuple[asyncio.base_events.Server, Relays]] = []
+        base = self._sockets["base"].getsockname()[:2]
         if "proxy" in self._sockets:
-            upstream = self._sockets["base"].getsockname()[:2]
-            self.connect_proxy = ConnectProxy(self.tls.server_context(("http/1.1",)), upstream)
-            proxy_server = await asyncio.start_server(self.connect_proxy.handle, sock=self._sockets["proxy"])
+            self.connect_proxy = ConnectProxy(self.tls.server_context(("http/1.1",)), base)
+            door = await asyncio.start_server(self.connect_proxy.handle, sock=self._sockets["proxy"])
+            front_doors.append((door, self.connect_proxy.relays))
         if "host_mode" in self._sockets:
-            tasks.append(asyncio.create_task(self._serve_host_mode()))
+            h2_socket = _listen("127.0.0.1", 0)
+            self._sockets["h2c"] = h2_socket
+            tasks.append(asyncio.create_task(self._serve_h2c(h2_socket)))
+            host_mode = HostModeTls(base, h2_socket.getsockname()[:2])
+            door = await asyncio.start_server(
+                host_mode.handle, sock=self._sockets["host_mode"],
+                ssl=self.tls.server_context(("h2", "http/1.1")),
+            )
+            front_doors.append((door, host_mode.relays))
         while not server.started:
             if tasks[0].done():
                 await tasks[0]
@@ -229,26 +247,25 @@ class FcmEmulator:
         self._ready.set()
         await self._stop_event.wait()
         self.state.wake_all()
+        for door, relays in front_doors:
+            door.close()
+            await relays.close()
         server.should_exit = True
-        if proxy_server is not None:
-            proxy_server.close()
-            assert self.connect_proxy is not None
-            await self.connect_proxy.close()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, lingering = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE * 2)
+        for task in lingering:
+            task.cancel()
 
-    async def _serve_host_mode(self) -> None:
+    async def _serve_h2c(self, sock: socket.socket) -> None:
+        """HTTP/2 behind host mode's TLS: hypercorn on a private loopback socket, prior knowledge."""
         from hypercorn.asyncio import serve
         from hypercorn.config import Config
 
         config = Config()
         # Hypercorn adopts the descriptor it is given; hand it a duplicate so ours closes cleanly.
-        config.bind = [f"fd://{os.dup(self._sockets['host_mode'].fileno())}"]
-        config.certfile = str(self.tls.server_chain)
-        config.keyfile = str(self.tls.server_key)
-        config.alpn_protocols = ["h2", "http/1.1"]
+        config.bind = [f"fd://{os.dup(sock.fileno())}"]  # no certificate: a plain listener
         config.accesslog = None
         config.errorlog = logging.getLogger("harness.emulator.fcm.host_mode")
-        config.graceful_timeout = 2
+        config.graceful_timeout = SHUTDOWN_GRACE
         assert self._stop_event is not None
         await serve(self.app, config, shutdown_trigger=self._stop_event.wait, mode="asgi")
 
