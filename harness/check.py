@@ -98,6 +98,7 @@ class Check:
         self._wall_offset = time.time() - time.monotonic()
         self._marker_user: User | None = None
         self._markers: dict[str, set[str]] = {}  # listener label -> marker texts consumed there
+        self._rows: dict[tuple[int, str, str], int] = {}  # (event, endpoint, channel) -> index in self.delivery
         self._finished = False
 
     # ----------------------------------------------------------------- setting up
@@ -238,7 +239,7 @@ class Check:
             event.ws[listener.label] = received
             latency = round((received.t - start) * 1000, 1)
             self._judge_payload(received.payload, variant, fields, listener.label)
-        self.delivery.append(DeliveryRow(
+        self._add_row(event, DeliveryRow(
             check_id=self.name, event=variant.key, role=self._role(sim, event), user=sim.label, channel="websocket",
             endpoint=listener.label, expected=1, seen=0 if received is None else 1, latency_ms=latency,
             rule_ids=variant.delivery_rules,
@@ -301,10 +302,14 @@ class Check:
                 self.violations.append(found.at(label))
             if not violations:
                 self._compare_with_websocket(event, sim, token, attempt, label)
-        self.delivery.append(DeliveryRow(
+        self._add_row(event, DeliveryRow(
             check_id=self.name, event=variant.key, role=self._role(sim, event), user=sim.label, channel="fcm",
             endpoint=label, expected=1, seen=0 if attempt is None else 1, latency_ms=latency, rule_ids=("DLV-002",),
         ))
+
+    def _add_row(self, event: Event, row: DeliveryRow) -> None:
+        self._rows[(id(event), row.endpoint, row.channel)] = len(self.delivery)
+        self.delivery.append(row)
 
     def _compare_with_websocket(self, event: Event, sim: SimUser, token: str, attempt: Any, label: str) -> None:
         copies = [event.ws[l.label] for l in sim.listeners if l.label in event.ws]
@@ -321,7 +326,7 @@ class Check:
     def _role(self, sim: SimUser, event: Event) -> str:
         if sim.third:
             return "third"
-        if event.actor is sim:
+        if sim not in event.recipients and event.actor is sim:
             return "actor"
         return sim.label
 
@@ -407,14 +412,20 @@ class Check:
                         self.violation("DLV-006", f"a second copy of the same notification: chat/new_message on {listener.label}",
                                        source=listener.label, variant="chat/new_message", instance=received.payload)
                         continue
-                    self._classify_ws(sim, listener.label, received)
+                    if not self._late(variant_of(received.payload, self.contract), listener.label, "websocket", received.t):
+                        self._classify_ws(sim, listener.label, received)
         if self.pushes_enabled:
             owners = {token: sim for sim in self.users for token in sim.devices}
             for attempt in self._attempts():
                 sim = owners.get(attempt.token)
                 injected = attempt.token in self._faulted and (attempt.http_status or 0) >= 400
                 if sim is not None and (attempt.http_status or 0) < 500 and not injected:
-                    self._classify_push(sim, attempt)
+                    data = (attempt.message or {}).get("data")
+                    variant = variant_of_push_data(data, self.contract) if isinstance(data, dict) else None
+                    label = f"{sim.label} device {sim.devices.index(attempt.token) + 1}"
+                    if attempt.token in self._revoked or not self._late(variant, label, "fcm", attempt.received_at - self._wall_offset):
+                        self._classify_push(sim, attempt)
+        self._silent_rows()
         return self.violations
 
     def _event_for(self, variant: Variant | None) -> Event | None:
@@ -473,13 +484,56 @@ class Check:
                        variant=variant.key if variant else None, instance=attempt.message)
         self._unexpected_row(sim, label, "fcm", variant, rule_id)
 
+    def _late(self, variant: Variant | None, endpoint: str, channel: str, t: float) -> bool:
+        """A copy that missed its deadline but came before the end: counted once, as late.
+
+        Its missing delivery is already a violation; reporting it again as a stray copy would
+        blame one slow delivery twice.
+        """
+        for event in self.events:
+            index = self._rows.get((id(event), endpoint, channel))
+            if event.variant == variant and index is not None and self.delivery[index].seen == 0 and self.delivery[index].expected == 1:
+                start = event.action.responded_at if event.action is not None else t
+                self.delivery[index] = dataclasses.replace(self.delivery[index], seen=1, latency_ms=round((t - start) * 1000, 1))
+                self.transcript.record("note", endpoint, text=f"{variant.key} arrived late on {endpoint}, {t - start:.1f} s after the action")
+                return True
+        return False
+
     def _unexpected_row(self, sim: SimUser, endpoint: str, channel: str, variant: Variant | None, rule_id: str) -> None:
         event = self._event_for(variant)
-        role = "third" if sim.third else ("actor" if event is not None and event.actor is sim else sim.label)
-        self.delivery.append(DeliveryRow(
-            check_id=self.name, event=variant.key if variant else "(unrecognised)", role=role, user=sim.label, channel=channel,
-            endpoint=endpoint, expected=0, seen=1, latency_ms=None, rule_ids=(rule_id,),
-        ))
+        index = self._rows.get((id(event), endpoint, channel)) if event is not None else None
+        if index is not None:  # a second copy where one was expected, or a stray one where none was
+            row = self.delivery[index]
+            self.delivery[index] = dataclasses.replace(row, seen=row.seen + 1, rule_ids=tuple(dict.fromkeys((*row.rule_ids, rule_id))))
+            return
+        row = DeliveryRow(
+            check_id=self.name, event=variant.key if variant else "(unrecognised)", role=self._role(sim, event) if event else sim.label,
+            user=sim.label, channel=channel, endpoint=endpoint, expected=0, seen=1, latency_ms=None, rule_ids=(rule_id,),
+        )
+        if event is not None:
+            self._add_row(event, row)
+        else:
+            self.delivery.append(row)
+
+    def _silent_rows(self) -> None:
+        """Rows for the endpoints that must receive nothing of each event, so the matrix shows them too."""
+        for event in self.events:
+            for sim in self.users:
+                for listener in sim.listeners:
+                    if sim.third or (event.actor is sim and sim not in event.recipients):
+                        self._zero_row(event, sim, listener.label, "websocket", "DLV-004" if sim.third else "DLV-005")
+                for n, token in enumerate(sim.devices, start=1):
+                    silent = sim.third or (event.actor is sim and sim not in event.recipients) or (sim in event.recipients and not event.variant.pushed)
+                    if silent:
+                        rule_id = "DLV-004" if sim.third else ("DLV-003" if sim in event.recipients else "DLV-005")
+                        self._zero_row(event, sim, f"{sim.label} device {n}", "fcm", rule_id)
+
+    def _zero_row(self, event: Event, sim: SimUser, endpoint: str, channel: str, rule_id: str) -> None:
+        if (id(event), endpoint, channel) not in self._rows:
+            self._add_row(event, DeliveryRow(
+                check_id=self.name, event=event.variant.key, role=self._role(sim, event), user=sim.label, channel=channel,
+                endpoint=endpoint, expected=0, seen=0, latency_ms=None, rule_ids=(rule_id,),
+            ))
 
     # ----------------------------------------------------------------- verdict
     def failing(self) -> list[Violation]:
