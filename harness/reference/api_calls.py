@@ -58,7 +58,7 @@ async def request_call(request: Request) -> JSONResponse:
     if "no-user-not-responding" not in backend.faults:
         loop = asyncio.get_running_loop()
         backend.ring_timers[call.id] = loop.call_later(
-            backend.ring_timeout, lambda: loop.create_task(_ring_expired(backend, call)))
+            backend.ring_timeout, lambda: backend.spawn(_ring_expired(backend, call)))
     return JSONResponse(view(call), 201)
 
 

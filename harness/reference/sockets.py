@@ -36,11 +36,17 @@ async def _write(websocket: WebSocket, connection: Connection) -> None:
 
 
 async def _serve(websocket: WebSocket, backend: Backend, connection: Connection,
-                 on_text: Callable[[str], None] | None) -> None:
-    """Register the connection, write its outbox, read until the client goes away."""
+                 subprotocol: str | None, on_text: Callable[[str], None] | None) -> None:
+    """Accept, write the connection's outbox, read until the client goes away.
+
+    The connection is registered before the accept completes, so that presence counts it
+    as soon as the client sees the handshake succeed (frames queued meanwhile just wait).
+    """
     backend.hub.add(connection)
-    writer = asyncio.create_task(_write(websocket, connection))
+    writer: asyncio.Task[None] | None = None
     try:
+        await websocket.accept(subprotocol=subprotocol)
+        writer = asyncio.create_task(_write(websocket, connection))
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -51,9 +57,10 @@ async def _serve(websocket: WebSocket, backend: Backend, connection: Connection,
         pass
     finally:
         backend.hub.remove(connection)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
 
 
 async def plain_endpoint(websocket: WebSocket) -> None:
@@ -63,18 +70,19 @@ async def plain_endpoint(websocket: WebSocket) -> None:
         # closing before accept makes the server answer the upgrade with HTTP 403
         await websocket.close(code=1008)
         return
-    await websocket.accept()
     # the server ignores client frames on the plain socket
-    await _serve(websocket, backend, Connection(user.id if user else None, cable=False), None)
+    await _serve(websocket, backend, Connection(user.id if user else None, cable=False),
+                 None, None)
 
 
 async def cable_endpoint(websocket: WebSocket) -> None:
     backend: Backend = websocket.app.state.backend
     offered = websocket.scope.get("subprotocols") or []
-    await websocket.accept(subprotocol=CABLE_PROTOCOL if CABLE_PROTOCOL in offered else None)
+    subprotocol = CABLE_PROTOCOL if CABLE_PROTOCOL in offered else None
     user = _authenticate(websocket, backend)
     if user is None and "accept-unauthenticated-socket" not in backend.faults:
-        # what Rails does when `connect` raises UnauthorizedError
+        # what Rails does when `connect` raises UnauthorizedError: accept, say why, close
+        await websocket.accept(subprotocol=subprotocol)
         await websocket.send_text(json.dumps(
             {"type": "disconnect", "reason": "unauthorized", "reconnect": False}))
         await websocket.close()
@@ -83,7 +91,8 @@ async def cable_endpoint(websocket: WebSocket) -> None:
     connection.outbox.put_nowait(json.dumps({"type": "welcome"}))
     pinger = asyncio.create_task(_ping(connection))
     try:
-        await _serve(websocket, backend, connection, lambda text: _command(connection, text))
+        await _serve(websocket, backend, connection, subprotocol,
+                     lambda text: _command(connection, text))
     finally:
         pinger.cancel()
 

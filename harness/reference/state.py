@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,13 @@ class Backend:
     ring_timeout: float
     #: pending ring timers by call id, cancelled when the call is answered or on shutdown
     ring_timers: dict[int, asyncio.TimerHandle] = field(default_factory=dict)
+    #: running background tasks; held here because the loop keeps only weak references
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def notify(self, notifications: list[Notification]) -> None:
         """WebSocket delivery first (queued, never blocks), then pushes in the background."""

@@ -114,7 +114,7 @@ class Body:
 
     def time(self, key: str, nullable: bool) -> datetime | None:
         value = self._data.get(key, _MISSING)
-        if value is None and nullable or value is _MISSING and nullable:
+        if nullable and (value is None or value is _MISSING):
             return None
         if value is _MISSING:
             self.errors[key] = "is required"
