@@ -23,7 +23,7 @@ from harness.contract import Contract, Variant, load_contract
 try:  # optional engine: without it, jsonschema judges every payload
     import jsonschema_rs
 except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
-    jsonschema_rs = None
+    jsonschema_rs = None  # type: ignore[assignment]
 
 __all__ = ["AVAILABLE", "BatchValidator", "is_valid"]
 
@@ -103,6 +103,7 @@ class BatchValidator:
     must go to the precise path (`json.loads` + `harness.validate.validate`): malformed JSON
     (or JSON orjson refuses, such as NaN), no dispatchable variant, or invalid. Dispatch is the
     same table walk as harness.validate's: `message_type`, then `status`/`state`.
+    An instance holds per-call scratch lists: use one per thread.
     """
 
     def __init__(self, *, strict: bool = False, contract: Contract | None = None) -> None:
