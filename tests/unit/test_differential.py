@@ -117,7 +117,7 @@ def test_engines_agree_on_every_payload_fixture(case):
         assert BATCH[case.strict].judge([orjson.dumps(case.data)]) == [None]
         assert not case.valid
         return
-    for strict in {case.strict, False, True}:
+    for strict in (False, True):
         verdict = assert_engines_agree(case.data, variant, strict)
         if strict == case.strict and case.variant == variant.key:
             assert verdict == case.valid, case.id
