@@ -32,7 +32,7 @@ def encode_data(payload: dict[str, Any], type_key: str = "type") -> dict[str, st
 
 def _notification(payload: dict[str, Any]) -> tuple[str, str] | None:
     """A human title/body for the visible part of the push (free-form in the contract)."""
-    if payload.get("message_type") == "api_friendship_status":
+    if payload.get("status") == "new_request":
         return "New friendship request", "Someone wants to be your buddy."
     if isinstance(payload.get("message"), str) and "thread" in payload:
         return "New message", payload["message"][:100]
