@@ -11,3 +11,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             if name == "b4a_summary":
                 terminalreporter.write_sep("-", f"{report.nodeid.split('::')[-1]}")
                 terminalreporter.write_line(str(value))
+
+
+pytest_plugins = ["pytester"]
