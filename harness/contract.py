@@ -99,6 +99,7 @@ class Contract:
     keyword_rules: dict[str, dict[str, str]]
     push_conventions: dict[str, Any]
     raw_rules: dict[str, Any]
+    _properties_cache: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def family(self, name: str) -> Family:
         for family in self.families:
@@ -129,7 +130,16 @@ class Contract:
         return self.registry.resolver().lookup(uri).contents
 
     def variant_properties(self, variant: Variant) -> dict[str, Any]:
-        """The variant's top-level `properties`, each `$ref` resolved (used by the push codec)."""
+        """The variant's top-level `properties`, each `$ref` resolved (used by the push codec).
+
+        Computed once per variant: the error path and the push decoder ask for it per message.
+        """
+        cached = self._properties_cache.get(variant.schema_uri)
+        if cached is None:
+            cached = self._properties_cache[variant.schema_uri] = self._resolve_properties(variant)
+        return cached
+
+    def _resolve_properties(self, variant: Variant) -> dict[str, Any]:
         schema = self.resolve(variant.schema_uri)
         resolver = self.registry.resolver(base_uri=variant.schema_uri.split("#")[0])
         resolved = {}
