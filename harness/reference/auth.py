@@ -13,13 +13,19 @@ def backend_of(request: Request) -> Backend:
     return backend
 
 
+def bearer(header: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value, else None."""
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def caller(request: Request) -> tuple[Backend, User]:
     """The backend and the authenticated user; 401 if the token is missing or unknown."""
     backend = backend_of(request)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer(request.headers.get("authorization", ""))
+    if token is None:
         raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)")
-    user = backend.store.user_by_token(token.strip())
+    user = backend.store.user_by_token(token)
     if user is None:
         raise ApiError(401, "unknown or revoked token")
     return backend, user

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from harness.reference.auth import bearer
 from harness.reference.hub import Connection
 from harness.reference.models import User
 from harness.reference.state import Backend
@@ -20,12 +21,9 @@ PING_SECONDS = 3.0  # what Rails' ActionCable server uses
 
 def _authenticate(websocket: WebSocket, backend: Backend) -> User | None:
     """Token from `?token=`, else `Authorization: Bearer`, else a `token` cookie."""
-    token = websocket.query_params.get("token")
-    if not token:
-        scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
-        token = value.strip() if scheme.lower() == "bearer" else None
-    if not token:
-        token = websocket.cookies.get("token")
+    token = (websocket.query_params.get("token")
+             or bearer(websocket.headers.get("authorization", ""))
+             or websocket.cookies.get("token"))
     return backend.store.user_by_token(token) if token else None
 
 

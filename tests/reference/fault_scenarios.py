@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,12 +23,6 @@ class World:
     api: Api
     listen: Listeners
     inbox: FcmInbox
-
-
-def device(world: World, user: User) -> str:
-    token = f"fault-{user.id}-{secrets.token_hex(4)}"
-    assert world.api.post(user, "/devices", {"token": token}).status_code == 201
-    return token
 
 
 def attempts(world: World, token: str, count: int, timeout: float = 2.0) -> list[SendAttempt]:
@@ -76,7 +69,7 @@ def pushes_before_marker(world: World, sender: User, recipient: User,
 def friendship_request(world: World) -> Observation:
     api = world.api
     a, b = api.user("a"), api.user("b")
-    b_device = device(world, b)
+    b_device = world.api.device(b)
     a_ws, b_ws = world.listen(a), world.listen(b)
     response = api.post(a, "/friendships", {"friend_id": b.id})
     first = b_ws.next()
@@ -99,7 +92,7 @@ def friendship_request(world: World) -> Observation:
 def push_failure(world: World) -> Observation:
     api = world.api
     a, b = api.user("a"), api.user("b")
-    world.inbox.revoke_token(device(world, b))
+    world.inbox.revoke_token(world.api.device(b))
     b_ws = world.listen(b)
     response = api.post(a, "/friendships", {"friend_id": b.id})
     return {"status_code": response.status_code, "delivered": b_ws.next()["status"]}
@@ -115,7 +108,7 @@ def _chat(api: Api, sender: User, recipient: User, text: str) -> dict[str, Any]:
 def friendship_cancel(world: World) -> Observation:
     api = world.api
     a, b = api.user("a"), api.user("b")
-    b_device = device(world, b)
+    b_device = world.api.device(b)
     friendship = api.ok(a, "/friendships", {"friend_id": b.id}, 201)
     assert len(attempts(world, b_device, 1, timeout=10)) == 1
     api.ok(a, f"/friendships/{friendship['id']}/cancel")
@@ -215,7 +208,7 @@ def call_unanswered(world: World) -> Observation:
 def unregistered_token(world: World) -> Observation:
     api = world.api
     a, b = api.user("a"), api.user("b")
-    dead, alive = device(world, b), device(world, b)
+    dead, alive = world.api.device(b), world.api.device(b)
     world.inbox.revoke_token(dead)
     api.ok(a, "/friendships", {"friend_id": b.id}, 201)
     assert len(attempts(world, alive, 1, timeout=10)) == 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -51,9 +52,11 @@ class Api:
         assert response.status_code == status, f"{path}: {response.status_code} {response.text}"
         return response.json()
 
-    def befriend(self, a: User, b: User) -> dict[str, Any]:
-        friendship = self.ok(a, "/friendships", {"friend_id": b.id}, 201)
-        return self.ok(b, f"/friendships/{friendship['id']}/accept")
+    def device(self, user: User) -> str:
+        """Register a fresh FCM device token for the user; return it."""
+        token = f"dev-{user.id}-{secrets.token_hex(4)}"
+        assert self.post(user, "/devices", {"token": token}).status_code == 201
+        return token
 
 
 class Listener:

@@ -2,24 +2,17 @@
 from __future__ import annotations
 
 import json
-import secrets
 import time
 
 from harness.emulator.fcm import FcmInbox
 
-from .support import Api, Listeners, User
-
-
-def device(api: Api, user: User) -> str:
-    token = f"dev-{user.id}-{secrets.token_hex(4)}"
-    assert api.post(user, "/devices", {"token": token}).status_code == 201
-    return token
+from .support import Api, Listeners
 
 
 def test_new_request_is_pushed_once_to_every_device_of_the_invitee(
         api: Api, listen: Listeners, inbox: FcmInbox) -> None:
     a, b = api.user("a"), api.user("b")
-    a_device, b_one, b_two = device(api, a), device(api, b), device(api, b)
+    a_device, b_one, b_two = api.device(a), api.device(b), api.device(b)
     assert api.post(b, "/devices", {"token": b_one}).status_code == 201  # idempotent
     b_ws = listen(b)
     api.ok(a, "/friendships", {"friend_id": b.id}, 201)
@@ -43,7 +36,7 @@ def test_new_request_is_pushed_once_to_every_device_of_the_invitee(
 def test_websocket_only_events_cause_no_fcm_request(
         api: Api, listen: Listeners, inbox: FcmInbox) -> None:
     a, b = api.user("a"), api.user("b")
-    a_device, b_device = device(api, a), device(api, b)
+    a_device, b_device = api.device(a), api.device(b)
     a_ws, b_ws = listen(a), listen(b)
     first = api.ok(a, "/friendships", {"friend_id": b.id}, 201)
     assert len(inbox.wait(1, token=b_device)) == 1
@@ -74,7 +67,7 @@ def test_websocket_only_events_cause_no_fcm_request(
 def test_chat_push_data_is_flat_strings_and_decodes_to_the_websocket_payload(
         api: Api, listen: Listeners, inbox: FcmInbox) -> None:
     a, b = api.user("a"), api.user("b")
-    b_device = device(api, b)
+    b_device = api.device(b)
     b_ws = listen(b)
     thread = api.ok(a, "/chat/threads", {"participant_id": b.id}, 201)
     api.ok(a, f"/chat/threads/{thread['id']}/messages", {"text": "see you at 5"}, 201)
@@ -91,7 +84,7 @@ def test_chat_push_data_is_flat_strings_and_decodes_to_the_websocket_payload(
 def test_unregistered_token_is_dropped_and_never_used_again(
         api: Api, listen: Listeners, inbox: FcmInbox) -> None:
     a, b = api.user("a"), api.user("b")
-    dead, alive = device(api, b), device(api, b)
+    dead, alive = api.device(b), api.device(b)
     inbox.revoke_token(dead)
     b_ws = listen(b)
     api.ok(a, "/friendships", {"friend_id": b.id}, 201)  # the failed push does not fail this
@@ -111,7 +104,7 @@ def test_unregistered_token_is_dropped_and_never_used_again(
 def test_failing_fcm_neither_fails_the_action_nor_delays_websocket_delivery(
         api: Api, listen: Listeners, inbox: FcmInbox) -> None:
     a, b = api.user("a"), api.user("b")
-    b_device = device(api, b)
+    b_device = api.device(b)
     # 503 with Retry-After 1: firebase-admin retries for seconds before giving up
     inbox.inject_fault("UNAVAILABLE", count=5, retry_after=1, token=b_device)
     b_ws = listen(b)
@@ -126,7 +119,7 @@ def test_failing_fcm_neither_fails_the_action_nor_delays_websocket_delivery(
 
 def test_removed_device_gets_no_push(api: Api, inbox: FcmInbox) -> None:
     a, b = api.user("a"), api.user("b")
-    kept, removed = device(api, b), device(api, b)
+    kept, removed = api.device(b), api.device(b)
     response = api.session.delete(f"{api.base_url}/devices/{removed}", headers=b.headers)
     assert response.status_code == 204
     api.ok(a, "/friendships", {"friend_id": b.id}, 201)
