@@ -147,7 +147,7 @@ def test_store_is_bounded(access_token: str) -> None:
     ("POST", "/tokens", {"token": "t", "state": "gone"}, 400, "'state' must be one of"),
     ("POST", "/messages:wait", {"count": "2"}, 400, "'count' must be an integer"),
     ("POST", "/messages:wait", {"timeout": 1000}, 400, "'timeout' must be a number between 0 and 300"),
-    ("GET", "/messages?after=x", None, 400, "query parameter 'after' must be a non-negative integer"),
+    ("GET", "/messages?after=x", None, 400, "query parameter 'after' must be an integer between 0"),
     ("GET", "/messages?since=1", None, 400, "unknown query parameter(s): since"),
     ("DELETE", "/tokens/never-registered", None, 404, "is not registered"),
 ])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,11 +22,22 @@ def build_app(fcm: FcmApi, control: ControlApi) -> Starlette:
         Route("/v1/projects/{project}/messages:send", fcm.send, methods=["POST"]),
         Route("/token", fcm.token, methods=["POST"]),
     ]
-    routes += [Route(path, control.wrap(handler), methods=[method]) for method, path, handler in control.routes()]
+    by_path: dict[str, dict[str, Any]] = {}
+    for method, path, handler in control.routes():
+        by_path.setdefault(path, {})[method] = control.wrap(handler)
+    # One route per path, so a 405 lists every method the path has in its Allow header.
+    routes += [Route(path, _dispatch(handlers), methods=list(handlers)) for path, handlers in by_path.items()]
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected},
     )
+
+
+def _dispatch(handlers: dict[str, Any]) -> Any:
+    async def endpoint(request: Request) -> Response:
+        response: Response = await handlers["GET" if request.method == "HEAD" else request.method](request)
+        return response
+    return endpoint
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -33,7 +45,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     path = request.url.path
     if path.startswith("/emulator/"):
         if exc.status_code == 405:
-            return control_error(405, f"method {request.method} is not allowed on {path}")
+            response = control_error(405, f"method {request.method} is not allowed on {path}")
+            response.headers.update(exc.headers or {})  # Allow: the methods that are
+            return response
         return control_error(exc.status_code, f"no control operation at {path}; see /emulator/v1/openapi.json")
     # Google's front end answers unknown URLs (the retired /batch and /fcm/send too) with this page.
     return Response(GOOGLE_404_HTML.format(path=path), 404, media_type="text/html; charset=UTF-8")

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from harness.emulator.fcm.fcm_api import Endpoints
 from harness.emulator.fcm.oauth import OAuthAuthority
-from harness.emulator.fcm.openapi import OPENAPI
+from harness.emulator.fcm.openapi import MAX_INT, openapi_document
 from harness.emulator.fcm.responses import control_error, json_response
 from harness.emulator.fcm.state import FAULT_CODES, TOKEN_STATES, EmulatorState
 
@@ -80,7 +80,7 @@ class ControlApi:
         })
 
     async def openapi(self, request: Request) -> Response:
-        return json_response(OPENAPI)
+        return json_response(openapi_document(self.endpoints.project_id))
 
     async def reset(self, request: Request) -> Response:
         self.state.reset()
@@ -101,7 +101,7 @@ class ControlApi:
         body = await _json_object(request, {"count", "token", "after", "timeout"})
         count = _integer(body, "count", 1, 1, MAX_WAIT_COUNT)
         token = _string(body, "token")
-        after = _integer(body, "after", None, 0, None)
+        after = _integer(body, "after", None, 0, MAX_INT)
         timeout = _number(body, "timeout", 5.0, 0.0, MAX_WAIT_SECONDS)
         found, timed_out = await self.state.wait_messages(count, token, after, timeout)
         return json_response({
@@ -170,8 +170,8 @@ def _filters(request: Request) -> tuple[str | None, int | None, int | None]:
 def _query_int(text: str | None, name: str) -> int | None:
     if text is None:
         return None
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise BadInput(f"query parameter {name!r} must be a non-negative integer; got {text!r}")
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_INT:
+        raise BadInput(f"query parameter {name!r} must be an integer between 0 and {MAX_INT}; got {text!r}")
     return int(text)
 
 
@@ -195,6 +195,8 @@ def _integer(body: dict[str, Any], name: str, default: int | None, low: int, hig
     value = body.get(name)
     if value is None:
         return default
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema counts 3.0 as an integer
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f">= {low}"
         raise BadInput(f"body field {name!r} must be an integer {bounds}; got {_show(value)}")

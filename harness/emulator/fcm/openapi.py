@@ -1,11 +1,14 @@
 """The OpenAPI 3.1 document of the emulator's control API (served at /emulator/v1/openapi.json)."""
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from harness.emulator.fcm.errors import FCM_ERRORS
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
+PROJECT_PLACEHOLDER = "{project_id}"
+MAX_INT = 2**53 - 1  # sequence numbers stay well below; JSON parsers agree up to here
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -20,17 +23,18 @@ def _op(summary: str, ok: tuple[int, str, str], *, body: str | None = None, quer
         token_path: bool = False, project: bool = True) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = []
     if project:
-        parameters.append({"name": "project", "in": "path", "required": True, "schema": {"type": "string"},
-                           "description": "the emulated project id"})
+        parameters.append({"name": "project", "in": "path", "required": True,
+                           "schema": {"type": "string", "enum": [PROJECT_PLACEHOLDER]},
+                           "description": "the emulated project id (one per emulator)"})
     if token_path:
         parameters.append({"name": "token", "in": "path", "required": True,
                            "schema": {"type": "string", "minLength": 1}, "description": "a registration token"})
     if query:
         parameters += [
             {"name": "token", "in": "query", "schema": {"type": "string"}, "description": "only this token"},
-            {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0},
+            {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
              "description": "only entries with a sequence number above this cursor"},
-            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INT},
              "description": "at most this many entries, oldest first"},
         ]
     responses: dict[str, Any] = {str(ok[0]): _json(_ref(ok[1]), ok[2])}
@@ -40,7 +44,9 @@ def _op(summary: str, ok: tuple[int, str, str], *, body: str | None = None, quer
         responses["404"] = _json(_ref("Error"), "unknown project (or token)")
     operation: dict[str, Any] = {"summary": summary, "parameters": parameters, "responses": responses}
     if body is not None:
-        operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": _ref(body)}}}
+        # A wait may post no body (all defaults); faults and tokens need theirs.
+        operation["requestBody"] = {"required": body != "WaitRequest",
+                                    "content": {"application/json": {"schema": _ref(body)}}}
     return operation
 
 
@@ -73,6 +79,17 @@ _FAULT_FIELDS = {
     "retry_after": {"type": ["integer", "null"], "minimum": 0, "maximum": 3600, "description": "Retry-After seconds"},
     "token": {**_NULLABLE_STRING, "description": "only sends to this token; null = every send"},
 }
+
+def openapi_document(project_id: str) -> dict[str, Any]:
+    """The document for one emulator: its project id is the only value the path accepts."""
+    document = copy.deepcopy(OPENAPI)
+    for path in document["paths"].values():
+        for operation in path.values():
+            for parameter in operation["parameters"]:
+                if parameter["name"] == "project":
+                    parameter["schema"]["enum"] = [project_id]
+    return document
+
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -152,7 +169,7 @@ OPENAPI: dict[str, Any] = {
                 "properties": {
                     "count": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
                     "token": _NULLABLE_STRING,
-                    "after": {"type": ["integer", "null"], "minimum": 0},
+                    "after": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_INT},
                     "timeout": {"type": "number", "minimum": 0, "maximum": 300, "default": 5},
                 },
             },
@@ -172,7 +189,13 @@ OPENAPI: dict[str, Any] = {
                 "state": {"enum": ["valid", "unregistered", "sender_id_mismatch", "unknown"]}}},
             "TokenList": {"type": "object", "required": ["tokens"], "properties": {
                 "tokens": {"type": "array", "items": _ref("TokenState")}}},
-            "FaultRequest": {"type": "object", "additionalProperties": False, "properties": _FAULT_FIELDS},
+            "FaultRequest": {
+                "type": "object", "additionalProperties": False, "properties": _FAULT_FIELDS,
+                "anyOf": [  # a fault needs an error code, a latency, or both
+                    {"required": ["code"], "properties": {"code": {"type": "string"}}},
+                    {"required": ["latency_ms"], "properties": {"latency_ms": {"minimum": 1}}},
+                ],
+            },
             "Fault": {"type": "object", "required": ["id", *_FAULT_FIELDS, "remaining"], "properties": {
                 "id": {"type": "integer"}, "remaining": {"type": ["integer", "null"]}, **_FAULT_FIELDS,
                 "latency_ms": {"type": "integer"}}},
