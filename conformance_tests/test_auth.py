@@ -9,24 +9,19 @@ FAMILY = "auth"
 rule = pytest.mark.rule
 
 
-def _probe(check, url, label):
+@pytest.mark.parametrize(
+    "rule_id, credentials",
+    [pytest.param("AUTH-001", "none", marks=rule("AUTH-001"), id="without-credentials"),
+     pytest.param("AUTH-002", "wrong", marks=rule("AUTH-002"), id="with-a-wrong-token")],
+)
+def test_a_connection_without_valid_credentials_is_refused(check, rule_id, credentials):
+    """Connecting to the notification socket without a token, or with one the backend never issued, is refused (HTTP 401/403, or ActionCable disconnect unauthorized)."""
     ws = check.target.profile.websocket
-    return probe(url, framing=ws.framing, identifier=ws.identifier, wait=1.0, label=label, transcript=check.transcript)
-
-
-@rule("AUTH-001")
-def test_a_connection_without_credentials_is_refused(check):
-    """Connecting to the notification socket without a token is refused (HTTP 401/403, or ActionCable disconnect unauthorized)."""
-    result = _probe(check, check.target.unauthenticated_websocket_url(), "anonymous")
-    check.transcript.record("note", "anonymous", text=f"connection without credentials: {result.how}")
+    if credentials == "none":
+        url, headers = check.target.unauthenticated_websocket_url(), check.target.unauthenticated_websocket_headers()
+    else:
+        url, headers = check.target.bad_credentials_websocket_url(), check.target.bad_credentials_websocket_headers()
+    result = probe(url, framing=ws.framing, identifier=ws.identifier, headers=headers, wait=1.0, label=credentials, transcript=check.transcript)
+    check.transcript.record("note", credentials, text=f"connection with {credentials} credentials: {result.how}")
     if not result.refused:
-        check.violation("AUTH-001", f"a connection without credentials was accepted ({result.how})", source="anonymous")
-
-
-@rule("AUTH-002")
-def test_a_connection_with_a_wrong_token_is_refused(check):
-    """Connecting with a token the backend never issued is refused."""
-    result = _probe(check, check.target.bad_credentials_websocket_url(), "impostor")
-    check.transcript.record("note", "impostor", text=f"connection with a wrong token: {result.how}")
-    if not result.refused:
-        check.violation("AUTH-002", f"a connection with a wrong token was accepted ({result.how})", source="impostor")
+        check.violation(rule_id, f"a connection with {credentials} credentials was accepted ({result.how})", source=credentials)

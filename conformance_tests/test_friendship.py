@@ -7,26 +7,35 @@ FAMILY = "friendship"
 rule = pytest.mark.rule
 
 
-@rule("FRND-001", "FRND-002", "DLV-001", "DLV-002", "DLV-004", "DLV-005", "DLV-006", "PUSH-001", "PUSH-002", "PUSH-003", "PAY-001", "PAY-003", "PAY-004", "PAY-005")
-def test_new_request_reaches_every_connection_and_device_of_the_invitee(check):
-    """A invites B: B receives new_request on both connections and one push per device; nobody else receives anything."""
+def _invited(check, **b_endpoints):
+    """A invites B, with a third user connected throughout: B receives new_request (open_requests 1)."""
     a = check.user("A")
-    b = check.user("B", connections=2, devices=2)
+    b = check.user("B", **b_endpoints)
     check.third()
     check.connect()
     request = check.require_ok(check.act("friendship.request", a, b))
     check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    return a, b, request
+
+
+def _befriended(check):
+    """A invites B and B accepts: A receives accepted with friend_id B."""
+    a, b, request = _invited(check)
+    accept = check.require_ok(check.act("friendship.accept", b, a, **request.vars))
+    check.expect("friendship/accepted", accept, actor=b, recipients={a: {"friend_id": b.id, "open_requests": 0}})
+    return a, b, request
+
+
+@rule("FRND-001", "FRND-002", "DLV-001", "DLV-002", "DLV-004", "DLV-005", "DLV-006", "PUSH-001", "PUSH-002", "PUSH-003", "PAY-001", "PAY-003", "PAY-004", "PAY-005")
+def test_new_request_reaches_every_connection_and_device_of_the_invitee(check):
+    """A invites B: B receives new_request on both connections and one push per device; nobody else receives anything."""
+    _invited(check, connections=2, devices=2)
 
 
 @rule("FRND-001", "FRND-002", "DLV-001", "DLV-003", "DLV-004", "DLV-005")
 def test_canceled_reaches_the_invitee_over_websocket_only(check):
     """A withdraws a pending request: B receives canceled with open_requests back to 0, and no push."""
-    a = check.user("A")
-    b = check.user("B")
-    check.third()
-    check.connect()
-    request = check.require_ok(check.act("friendship.request", a, b))
-    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    a, b, request = _invited(check)
     cancel = check.require_ok(check.act("friendship.cancel", a, b, **request.vars))
     check.expect("friendship/canceled", cancel, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 0}})
 
@@ -34,25 +43,13 @@ def test_canceled_reaches_the_invitee_over_websocket_only(check):
 @rule("FRND-001", "FRND-002", "DLV-001", "DLV-003", "DLV-004", "DLV-005")
 def test_accepted_reaches_the_creator(check):
     """B accepts A's request: A (the creator) receives accepted with friend_id B; B gets no copy."""
-    a = check.user("A")
-    b = check.user("B")
-    check.third()
-    check.connect()
-    request = check.require_ok(check.act("friendship.request", a, b))
-    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
-    accept = check.require_ok(check.act("friendship.accept", b, a, **request.vars))
-    check.expect("friendship/accepted", accept, actor=b, recipients={a: {"friend_id": b.id, "open_requests": 0}})
+    _befriended(check)
 
 
 @rule("FRND-001", "FRND-002", "DLV-001", "DLV-003", "DLV-004", "DLV-005")
 def test_rejected_reaches_the_creator(check):
     """B rejects A's request: A receives rejected with friend_id B."""
-    a = check.user("A")
-    b = check.user("B")
-    check.third()
-    check.connect()
-    request = check.require_ok(check.act("friendship.request", a, b))
-    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    a, b, request = _invited(check)
     reject = check.require_ok(check.act("friendship.reject", b, a, **request.vars))
     check.expect("friendship/rejected", reject, actor=b, recipients={a: {"friend_id": b.id, "open_requests": 0}})
 
@@ -61,14 +58,7 @@ def test_rejected_reaches_the_creator(check):
 @rule("FRND-001", "FRND-002", "DLV-001", "DLV-003", "DLV-004", "DLV-005")
 def test_terminated_reaches_the_other_friend(check, ender):
     """Either friend ends the friendship: the other receives terminated with friend_id = the one who ended it."""
-    a = check.user("A")
-    b = check.user("B")
-    check.third()
-    check.connect()
-    request = check.require_ok(check.act("friendship.request", a, b))
-    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
-    accept = check.require_ok(check.act("friendship.accept", b, a, **request.vars))
-    check.expect("friendship/accepted", accept, actor=b, recipients={a: {"friend_id": b.id, "open_requests": 0}})
+    a, b, request = _befriended(check)
     actor, other = (a, b) if ender == "A" else (b, a)
     end = check.require_ok(check.act("friendship.terminate", actor, other, **request.vars))
     check.expect("friendship/terminated", end, actor=actor, recipients={other: {"friend_id": actor.id, "open_requests": 0}})
@@ -101,12 +91,5 @@ def test_open_requests_is_exact_across_a_sequence(check):
 @rule("DLV-008", "DLV-004")
 def test_a_refused_accept_notifies_nobody(check):
     """B accepts a request twice: the second accept is refused (4xx) and nobody is notified of it."""
-    a = check.user("A")
-    b = check.user("B")
-    check.third()
-    check.connect()
-    request = check.require_ok(check.act("friendship.request", a, b))
-    check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
-    accept = check.require_ok(check.act("friendship.accept", b, a, **request.vars))
-    check.expect("friendship/accepted", accept, actor=b, recipients={a: {"friend_id": b.id, "open_requests": 0}})
+    a, b, request = _befriended(check)
     check.expect_refused(check.act("friendship.accept", b, a, **request.vars), why="a second time ")
