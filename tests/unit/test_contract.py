@@ -69,3 +69,14 @@ def test_the_public_api_is_small_and_importable():
                                     "load_contract", "validate", "validate_push", "variant_of"}
     assert harness.variant_of({"message_type": "openvidu_status", "status": "scheduled"}).key == "call/scheduled"
     assert not harness.is_valid({"message_type": "openvidu_status", "status": "scheduled"})
+
+
+def test_the_reference_backend_and_emulator_do_not_import_checking_code():
+    """Independence: starting them must not load the validator, the contract or jsonschema."""
+    import subprocess
+    import sys
+
+    code = ("import sys, harness.reference.app, harness.emulator.fcm.app; "
+            "print(sorted(m for m in sys.modules if m in ('harness.validate', 'harness.contract', 'harness.check', 'jsonschema')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", loaded
