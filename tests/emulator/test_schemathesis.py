@@ -86,7 +86,7 @@ def test_wait_refuses_any_other_json_with_a_4xx(wait_emulator: FcmEmulator) -> N
     keys = st.sampled_from(["count", "token", "after", "extra"])
     bodies = st.dictionaries(keys, scalars, max_size=4) | st.lists(scalars, max_size=3) | scalars
 
-    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(bodies, st.none() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=3))
     def check(body: object, timeout: object) -> None:
         if isinstance(body, dict):

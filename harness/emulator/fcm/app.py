@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def build_app(fcm: FcmApi, control: ControlApi) -> Starlette:
     routes = [
-        Route("/v1/projects/{project}/messages:send", fcm.send, methods=["POST"]),
+        Route("/v1/projects/{project}/messages:send", _Asgi(fcm.send), methods=["POST"]),
         Route("/token", fcm.token, methods=["POST"]),
     ]
     by_path: dict[str, dict[str, Any]] = {}
@@ -31,6 +31,16 @@ def build_app(fcm: FcmApi, control: ControlApi) -> Starlette:
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _unexpected},
     )
+
+
+class _Asgi:
+    """Marks a bound method as a raw ASGI app (Starlette would wrap a method as a request handler)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
 
 
 def _dispatch(handlers: dict[str, Any]) -> Any:

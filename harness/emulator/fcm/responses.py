@@ -6,7 +6,6 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from harness.emulator.fcm.errors import FcmRejection
 
 JSON_TYPE = "application/json; charset=UTF-8"
 
@@ -22,10 +21,6 @@ GOOGLE_404_HTML = (
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=JSON_TYPE, headers=headers)
-
-
-def rejection_response(rejection: FcmRejection) -> Response:
-    return json_response(rejection.body(), rejection.http_status, dict(rejection.headers) or None)
 
 
 def control_error(status: int, message: str) -> Response:

@@ -196,7 +196,7 @@ class FcmEmulator:
         )
 
     def _run(self) -> None:
-        loop = _new_loop()
+        loop = new_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
@@ -217,11 +217,7 @@ class FcmEmulator:
 
     async def _serve(self) -> None:
         self._stop_event = asyncio.Event()
-        config = uvicorn.Config(
-            self.app, lifespan="off", access_log=False, log_config=None, log_level="warning",
-            http="httptools", ws="none", timeout_graceful_shutdown=SHUTDOWN_GRACE,
-        )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn_config(self.app))
         tasks = [asyncio.create_task(server.serve(sockets=[self._sockets["base"]]))]
         front_doors: list[tuple[asyncio.base_events.Server, Relays]] = []
         base = self._sockets["base"].getsockname()[:2]
@@ -277,6 +273,23 @@ class FcmEmulator:
             shutil.rmtree(self._state_dir, ignore_errors=True)
 
 
+def uvicorn_config(app: Any) -> uvicorn.Config:
+    """The plain listener's server settings (the bench runs its baseline with the same ones)."""
+    return uvicorn.Config(
+        app, lifespan="off", access_log=False, log_config=None, log_level="warning",
+        http="httptools", ws="none", timeout_graceful_shutdown=SHUTDOWN_GRACE,
+    )
+
+
+def new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (as uvicorn's own default), else asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -298,11 +311,3 @@ def _url(sock: socket.socket, scheme: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{scheme}://{host}:{port}"
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()

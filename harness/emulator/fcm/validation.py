@@ -1,6 +1,7 @@
 """FCM's own checks on a `messages:send` body: proto3 JSON shape, target, data keys, size."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -158,6 +159,7 @@ def _field(obj: dict[str, Any], name: str) -> Any:
     return value
 
 
+@functools.cache
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.capitalize() for part in rest)
@@ -176,6 +178,7 @@ def _check_fields(obj: dict[str, Any], spec: dict[str, Spec], path: str) -> None
             _check_value(obj[key], spec[name], f"{path}.{name}")
 
 
+@functools.cache
 def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
