@@ -12,7 +12,9 @@ from starlette.routing import Route
 
 from harness.emulator.fcm.control import ControlApi
 from harness.emulator.fcm.fcm_api import FcmApi
+from harness.emulator.fcm import topics
 from harness.emulator.fcm.responses import GOOGLE_404_HTML, control_error
+from harness.emulator.fcm.topics import TopicApi
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ def build_app(fcm: FcmApi, control: ControlApi) -> Starlette:
     routes = [
         Route("/v1/projects/{project}/messages:send", _Asgi(fcm.send), methods=["POST"]),
         Route("/token", fcm.token, methods=["POST"]),
+        Route(topics.ROUTE, TopicApi(fcm).handle, methods=["POST", "DELETE"]),
     ]
     by_path: dict[str, dict[str, Any]] = {}
     for method, path, handler in control.routes():

@@ -50,6 +50,7 @@ class ControlApi:
             ("GET", project + "/tokens", self.list_tokens),
             ("POST", project + "/tokens", self.set_token),
             ("DELETE", project + "/tokens/{token:path}", self.delete_token),
+            ("GET", project + "/subscriptions", self.list_subscriptions),
             ("GET", project + "/faults", self.list_faults),
             ("POST", project + "/faults", self.add_fault),
             ("DELETE", project + "/faults", self.clear_faults),
@@ -133,6 +134,10 @@ class ControlApi:
         if self.state.tokens.pop(token, None) is None:
             raise BadInput(f"token {token!r} is not registered", 404)
         return json_response({"token": token, "state": "unknown"})
+
+    async def list_subscriptions(self, request: Request) -> Response:
+        subscriptions = {token: sorted(topics) for token, topics in self.state.subscriptions.items()}
+        return json_response({"subscriptions": subscriptions})
 
     async def list_faults(self, request: Request) -> Response:
         return json_response({"faults": self.state.faults_json()})

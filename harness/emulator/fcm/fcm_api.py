@@ -89,7 +89,7 @@ class FcmApi:
         seq = self.state.next_seq()
         parsed: SendRequest | None = None
         try:
-            self._authorize(authorization, project)
+            self.authorize(authorization, project)
             parsed = parse_send_body(raw)
             await self._deliverability(parsed)
         except SendRejected as rejected:
@@ -113,7 +113,8 @@ class FcmApi:
         self.state.record(attempt, delivered)
         return 200, orjson.dumps({"name": name}), ()
 
-    def _authorize(self, authorization: str | None, project: str) -> None:
+    def authorize(self, authorization: str | None, project: str) -> None:
+        """Bearer token, its scope, then the project: Google's checks before FCM's own."""
         grant = self.oauth.check_bearer(authorization)
         if grant is False or grant is None:
             raise SendRejected(unauthenticated(missing=grant is False))

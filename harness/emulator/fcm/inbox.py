@@ -76,6 +76,11 @@ class FcmInbox:
         result: dict[str, Any] = self._call("POST", "/faults", json=body)
         return result
 
+    def subscriptions(self) -> dict[str, list[str]]:
+        """Topics per token, as subscribed through FCM's topicSubscriptions API."""
+        result: dict[str, list[str]] = self._call("GET", "/subscriptions")["subscriptions"]
+        return result
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 

@@ -128,6 +128,10 @@ OPENAPI: dict[str, Any] = {
         "/emulator/v1/projects/{project}/tokens/{token}": {
             "delete": _op("forget a token (it becomes unknown)", (200, "TokenState", "forgotten"), token_path=True),
         },
+        "/emulator/v1/projects/{project}/subscriptions": {
+            "get": _op("topic subscriptions made through FCM's v1 topicSubscriptions API",
+                       (200, "SubscriptionList", "topics per token")),
+        },
         "/emulator/v1/projects/{project}/faults": {
             "get": _op("active faults", (200, "FaultList", "faults")),
             "post": _op("inject a fault", (201, "Fault", "the fault"), body="FaultRequest"),
@@ -201,6 +205,9 @@ OPENAPI: dict[str, Any] = {
                 "latency_ms": {"type": "integer"}}},
             "FaultList": {"type": "object", "required": ["faults"], "properties": {
                 "faults": {"type": "array", "items": _ref("Fault")}}},
+            "SubscriptionList": {"type": "object", "required": ["subscriptions"], "properties": {
+                "subscriptions": {"type": "object", "additionalProperties": {"type": "array",
+                                                                            "items": {"type": "string"}}}}},
             "Cleared": {"type": "object", "required": ["cleared"], "properties": {"cleared": {"type": "integer"}}},
         },
     },

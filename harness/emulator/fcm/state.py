@@ -50,6 +50,7 @@ class EmulatorState:
         self.messages: deque[CapturedMessage] = deque(maxlen=max_messages)
         self.attempts: deque[SendAttempt] = deque(maxlen=max_messages)
         self.tokens: dict[str, str] = {}
+        self.subscriptions: dict[str, set[str]] = {}  # token -> topics (v1 topicSubscriptions)
         self.faults: list[Fault] = []
         self._remaining: dict[int, int | None] = {}
         self._fault_ids = itertools.count(1)
@@ -116,6 +117,7 @@ class EmulatorState:
         self.clear_messages()
         self.clear_faults()
         self.tokens.clear()
+        self.subscriptions.clear()
 
     def select_messages(
         self, token: str | None, after: int | None, limit: int | None = None
