@@ -1,6 +1,7 @@
 """The control API (`/emulator/v1/...`): captured messages, attempts, tokens, faults, reset."""
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -88,7 +89,9 @@ class ControlApi:
         return json_response({"reset": True, "cursor": self.state.last_seq})
 
     async def service_account(self, request: Request) -> Response:
-        return json_response(self.oauth.issue_service_account(self.endpoints.token_uri), 201)
+        # RSA key generation takes ~0.1 s: keep it off the loop that serves sends.
+        account = await asyncio.to_thread(self.oauth.issue_service_account, self.endpoints.token_uri)
+        return json_response(account, 201)
 
     async def list_messages(self, request: Request) -> Response:
         token, after, limit = _filters(request)

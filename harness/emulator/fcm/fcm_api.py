@@ -20,7 +20,7 @@ from harness.emulator.fcm.errors import (
     unauthenticated,
 )
 from harness.emulator.fcm.models import CapturedMessage, SendAttempt
-from harness.emulator.fcm.oauth import GOOGLE_TOKEN_URI, SEND_SCOPES, OAuthAuthority, TokenError
+from harness.emulator.fcm.oauth import GOOGLE_TOKEN_URI, SEND_SCOPES, OAuthAuthority, TokenError, bearer_token
 from harness.emulator.fcm.responses import JSON_TYPE, json_response
 from harness.emulator.fcm.state import EmulatorState
 from harness.emulator.fcm.validation import SendRequest, parse_send_body
@@ -115,10 +115,12 @@ class FcmApi:
 
     def authorize(self, authorization: str | None, project: str) -> None:
         """Bearer token, its scope, then the project: Google's checks before FCM's own."""
-        grant = self.oauth.check_bearer(authorization)
-        if grant is False or grant is None:
-            raise SendRejected(unauthenticated(missing=grant is False))
-        assert grant is not True
+        token = bearer_token(authorization)
+        if token is None:
+            raise SendRejected(unauthenticated(missing=True))
+        grant = self.oauth.grant_for(token)
+        if grant is None:
+            raise SendRejected(unauthenticated(missing=False))
         if not grant.scopes & SEND_SCOPES:
             raise SendRejected(permission_denied(
                 "Request had insufficient authentication scopes.",

@@ -162,14 +162,19 @@ class OAuthAuthority:
                 self._tokens.popitem(last=False)
         return {"access_token": token, "expires_in": ACCESS_TOKEN_LIFETIME, "token_type": "Bearer"}
 
-    def check_bearer(self, authorization: str | None) -> AccessGrant | None | bool:
-        """The grant behind an `Authorization: Bearer` header; False if none was sent."""
-        if not authorization or not authorization.lower().startswith("bearer "):
-            return False
-        grant = self._tokens.get(authorization[7:].strip())
+    def grant_for(self, access_token: str) -> AccessGrant | None:
+        """What a bearer token stands for; None if the emulator never issued it or it expired."""
+        grant = self._tokens.get(access_token)
         if grant is None or grant.expires_at < time.time():
             return None
         return grant
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token in an `Authorization: Bearer ...` header, if there is one."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return None
+    return authorization[7:].strip() or None
 
 
 def _not_short_lived() -> TokenError:

@@ -24,7 +24,7 @@ from harness.emulator.fcm.oauth import OAuthAuthority
 from harness.emulator.fcm.proxy import ConnectProxy
 from harness.emulator.fcm.relay import HostModeTls, Relays
 from harness.emulator.fcm.state import EmulatorState
-from harness.emulator.fcm.tls import prepare_tls
+from harness.emulator.fcm.tls import TlsFiles, prepare_tls
 
 log = logging.getLogger(__name__)
 START_TIMEOUT = 15.0
@@ -76,6 +76,8 @@ class FcmEmulator:
         self.oauth: OAuthAuthority | None = None
         self.endpoints: Endpoints | None = None
         self.connect_proxy: ConnectProxy | None = None
+        self.tls: TlsFiles | None = None
+        self.app: Any = None
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> FcmEmulator:
@@ -175,7 +177,7 @@ class FcmEmulator:
             self._state_dir = self._given_state_dir
         else:
             self._state_dir = Path(tempfile.mkdtemp(prefix="b4a-fcm-emulator-"))
-        self.tls = prepare_tls(self._state_dir)
+        self.tls = tls = prepare_tls(self._state_dir)
         self.oauth = OAuthAuthority(self.project_id, self._given_state_dir)
         self._sockets["base"] = _listen(self.host, self.port)
         if self.proxy:
@@ -189,7 +191,7 @@ class FcmEmulator:
             base_url=urls["base"],
             proxy_url=urls.get("proxy"),
             host_mode_url=urls.get("host_mode"),
-            ca_cert_pem=self.tls.ca_cert.read_text(),
+            ca_cert_pem=tls.ca_cert.read_text(),
         )
         self.app = build_app(
             FcmApi(self.state, self.oauth, self.endpoints), ControlApi(self.state, self.oauth, self.endpoints)
@@ -217,12 +219,14 @@ class FcmEmulator:
 
     async def _serve(self) -> None:
         self._stop_event = asyncio.Event()
+        tls = self.tls
+        assert tls is not None
         server = uvicorn.Server(uvicorn_config(self.app))
         tasks = [asyncio.create_task(server.serve(sockets=[self._sockets["base"]]))]
         front_doors: list[tuple[asyncio.base_events.Server, Relays]] = []
         base = self._sockets["base"].getsockname()[:2]
         if "proxy" in self._sockets:
-            self.connect_proxy = ConnectProxy(self.tls.server_context(("http/1.1",)), base)
+            self.connect_proxy = ConnectProxy(tls.server_context(("http/1.1",)), base)
             door = await asyncio.start_server(self.connect_proxy.handle, sock=self._sockets["proxy"])
             front_doors.append((door, self.connect_proxy.relays))
         if "host_mode" in self._sockets:
@@ -232,7 +236,7 @@ class FcmEmulator:
             host_mode = HostModeTls(base, h2_socket.getsockname()[:2])
             door = await asyncio.start_server(
                 host_mode.handle, sock=self._sockets["host_mode"],
-                ssl=self.tls.server_context(("h2", "http/1.1")),
+                ssl=tls.server_context(("h2", "http/1.1")),
             )
             front_doors.append((door, host_mode.relays))
         while not server.started:
