@@ -27,9 +27,11 @@ def test_a_slow_failing_fcm_neither_fails_the_action_nor_delays_websocket_delive
         request = check.act("friendship.request", a, b)
     except TargetError as exc:
         check.violation("PUSH-004", f"the action failed while FCM was failing: {exc}")
+        check.allow_unexpected("friendship/new_request")  # whether a failed action still notified is not this check's question
         return
     if not request.ok:
         check.violation("PUSH-004", f"the action was refused (HTTP {request.status}) while FCM was failing")
+        check.allow_unexpected("friendship/new_request")
         return
     took = request.responded_at - began
     if took > check.ws_deadline:

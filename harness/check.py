@@ -92,7 +92,9 @@ class Check:
         self.refused: list[tuple[ActionResult, str]] = []  # refused action, rule it would break if notified
         self._consumed: dict[str, set[int]] = {}  # listener label -> consumed seqs
         self._consumed_push: set[int] = set()  # emulator attempt seqs
-        self._revoked: dict[str, int] = {}
+        #: revoked device token -> seq of the attempt FCM answered UNREGISTERED (None: not yet)
+        self._revoked: dict[str, int | None] = {}
+        self._allowed: set[str] = set()  # variant keys whose unexpected copies the check tolerates
         self._faulted: set[str] = set()  # tokens whose sends fail on purpose (fail_pushes)
         self._push_cursor = inbox.cursor() if inbox is not None else 0
         self._wall_offset = time.time() - time.monotonic()
@@ -246,20 +248,22 @@ class Check:
         ))
 
     def _judge_payload(self, payload: Any, variant: Variant, fields: dict[str, Any], source: str) -> None:
+        reported = set()
         for found in validate(payload, strict=self.strict, contract=self.contract):
             self.violations.append(found.at(source))
+            reported.add(found.pointer)
         family = self.contract.family(variant.family)
         for path, expected in fields.items():
             present, got = _path_get(payload, path)
-            if not present or (got != expected and type(got) is not type(expected) and str(got) == str(expected)):
-                continue  # missing key or wrong type: the schema already reported it (PAY-003/PAY-004)
+            if not present or "/" + path in reported:
+                continue  # missing, wrong type or format: the schema already reported it (PAY-003/PAY-004)
             if got != expected:
                 self.violation(family.field_rules.get(path, "DLV-004"), f"{path} is {json.dumps(got)}, the flow expects {json.dumps(expected)}",
                                pointer="/" + path, source=source, variant=variant.key, instance=got)
 
     def _live_devices(self, sim: SimUser) -> list[str]:
-        index = len(self.events) - 1
-        return [t for t in sim.devices if self._revoked.get(t, index) >= index]
+        # A revoked token stays expected until the backend has heard UNREGISTERED for it once.
+        return [t for t in sim.devices if self._revoked.get(t) is None]
 
     def _attempts(self, token: str | None = None) -> list[Any]:
         assert self.inbox is not None
@@ -294,6 +298,8 @@ class Check:
         else:
             self._consumed_push.add(attempt.seq)
             event.pushes[token] = attempt
+            if token in self._revoked and attempt.error_code == "UNREGISTERED":
+                self._revoked[token] = attempt.seq
             latency = round((attempt.received_at - self._wall_offset - start) * 1000, 1)
             self.transcript.record("push", label, token=token, message=attempt.message, http_status=attempt.http_status,
                                    error_code=attempt.error_code)
@@ -346,6 +352,11 @@ class Check:
                 order = [e.ws[label].payload.get("status") or e.ws[label].payload.get("state") or e.variant.name for e in events if label in e.ws]
                 self.violation("DLV-007", f"{label} received the notifications out of order: {', '.join(map(str, order))}", source=label)
 
+    def allow_unexpected(self, variant_key: str) -> None:
+        """Copies of this variant that no expectation consumed are not judged (for a check whose
+        action failed on purpose, where whether the backend still notified is not the question)."""
+        self._allowed.add(self.contract.variant(variant_key).key)
+
     def fail_pushes(self, sim: SimUser, code: str, *, latency_ms: int = 0, count: int = 1) -> None:
         """Make FCM fail (and be slow) for this user's devices; those failed attempts are not leftovers."""
         assert self.inbox is not None
@@ -357,7 +368,7 @@ class Check:
         """FCM will answer UNREGISTERED for this device; after the next push event the backend must drop it."""
         assert self.inbox is not None
         self.inbox.revoke_token(token)
-        self._revoked[token] = len(self.events)
+        self._revoked[token] = None
 
     # ----------------------------------------------------------------- settling and leftovers
     def _marker_sender(self) -> User:
@@ -412,7 +423,10 @@ class Check:
                         self.violation("DLV-006", f"a second copy of the same notification: chat/new_message on {listener.label}",
                                        source=listener.label, variant="chat/new_message", instance=received.payload)
                         continue
-                    if not self._late(variant_of(received.payload, self.contract), listener.label, "websocket", received.t):
+                    claimed = variant_of(received.payload, self.contract)
+                    if claimed is not None and claimed.key in self._allowed:
+                        continue
+                    if not self._late(claimed, listener.label, "websocket", received.t):
                         self._classify_ws(sim, listener.label, received)
         if self.pushes_enabled:
             owners = {token: sim for sim in self.users for token in sim.devices}
@@ -423,7 +437,9 @@ class Check:
                     data = (attempt.message or {}).get("data")
                     variant = variant_of_push_data(data, self.contract) if isinstance(data, dict) else None
                     label = f"{sim.label} device {sim.devices.index(attempt.token) + 1}"
-                    if attempt.token in self._revoked or not self._late(variant, label, "fcm", attempt.received_at - self._wall_offset):
+                    if variant is not None and variant.key in self._allowed:
+                        continue
+                    if self._revoked.get(attempt.token) is not None or not self._late(variant, label, "fcm", attempt.received_at - self._wall_offset):
                         self._classify_push(sim, attempt)
         self._silent_rows()
         return self.violations
@@ -472,9 +488,11 @@ class Check:
         self.transcript.record("push", label, token=attempt.token, message=attempt.message, http_status=attempt.http_status,
                                error_code=attempt.error_code)
         variant = variant_of_push_data(data, self.contract) if isinstance(data, dict) else None
-        if attempt.token in self._revoked:
-            # The event after the revocation consumed the attempt that taught the backend; any
-            # further attempt to the token is one too many.
+        taught = self._revoked.get(attempt.token)
+        if attempt.token in self._revoked and taught is None and attempt.error_code == "UNREGISTERED":
+            return  # the attempt that tells the backend, arriving for an event that did not expect it
+        if taught is not None and attempt.seq > taught:
+            # FCM already answered UNREGISTERED for this token: any further attempt is one too many.
             rule_id, why = "PUSH-005", "a push went to a token FCM had reported UNREGISTERED"
         else:
             consumed_here = any(e.variant == variant and attempt.token in e.pushes for e in self.events)
