@@ -54,5 +54,6 @@ def test_a_token_fcm_reports_unregistered_is_not_used_again(check):
     request = check.require_ok(check.act("friendship.request", a, b))
     # This push teaches the backend: device 1 answers UNREGISTERED, device 2 receives it.
     check.expect("friendship/new_request", request, actor=a, recipients={b: {"friend_id": a.id, "open_requests": 1}})
+    check.after_unregistered_grace()
     posted = check.require_ok(check.act("chat.post", a, b, text="are you there?"))
     check.expect("chat/new_message", posted, actor=a, recipients={b: {"message": "are you there?", "thread/id": posted.vars["thread_id"]}})

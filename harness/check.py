@@ -26,6 +26,9 @@ from harness.validate import validate, validate_push, variant_of
 from harness.violations import Level, Violation
 
 MARKER_PREFIX = "b4a-marker "
+#: A push that left before the backend could have read FCM's UNREGISTERED answer (in flight on
+#: another worker) is not held against it: only attempts later than this count for PUSH-005.
+UNREGISTERED_GRACE_S = 1.0
 
 
 @dataclasses.dataclass(eq=False)
@@ -94,6 +97,7 @@ class Check:
         self._consumed_push: set[int] = set()  # emulator attempt seqs
         #: revoked device token -> seq of the attempt FCM answered UNREGISTERED (None: not yet)
         self._revoked: dict[str, int | None] = {}
+        self._taught_at: dict[str, float] = {}  # revoked token -> when FCM answered UNREGISTERED (wall clock)
         self._allowed: set[str] = set()  # variant keys whose unexpected copies the check tolerates
         self._faulted: set[str] = set()  # tokens whose sends fail on purpose (fail_pushes)
         self._push_cursor = inbox.cursor() if inbox is not None else 0
@@ -300,6 +304,7 @@ class Check:
             event.pushes[token] = attempt
             if token in self._revoked and attempt.error_code == "UNREGISTERED":
                 self._revoked[token] = attempt.seq
+                self._taught_at[token] = attempt.received_at
             latency = round((attempt.received_at - self._wall_offset - start) * 1000, 1)
             self.transcript.record("push", label, token=token, message=attempt.message, http_status=attempt.http_status,
                                    error_code=attempt.error_code)
@@ -363,6 +368,12 @@ class Check:
         for token in sim.devices:
             self.inbox.inject_fault(code, count=count, latency_ms=latency_ms, token=token)
             self._faulted.add(token)
+
+    def after_unregistered_grace(self) -> None:
+        """Wait until every revoked token's UNREGISTERED answer is older than the grace period, so
+        that the next push is one the backend sent knowing the answer (PUSH-005)."""
+        if self._taught_at:
+            time.sleep(max(0.0, max(self._taught_at.values()) + UNREGISTERED_GRACE_S - time.time()))
 
     def revoke(self, sim: SimUser, token: str) -> None:
         """FCM will answer UNREGISTERED for this device; after the next push event the backend must drop it."""
@@ -491,7 +502,7 @@ class Check:
         taught = self._revoked.get(attempt.token)
         if attempt.token in self._revoked and taught is None and attempt.error_code == "UNREGISTERED":
             return  # the attempt that tells the backend, arriving for an event that did not expect it
-        if taught is not None and attempt.seq > taught:
+        if taught is not None and attempt.seq > taught and attempt.received_at > self._taught_at[attempt.token] + UNREGISTERED_GRACE_S:
             # FCM already answered UNREGISTERED for this token: any further attempt is one too many.
             rule_id, why = "PUSH-005", "a push went to a token FCM had reported UNREGISTERED"
         else:

@@ -54,9 +54,10 @@ def test_websocket_only_events_cause_no_fcm_request(
     thread = api.ok(a, "/chat/threads", {"participant_id": b.id}, 201)
     api.ok(a, f"/chat/threads/{thread['id']}/messages", {"text": "marker"}, 201)
     api.ok(b, f"/chat/threads/{thread['id']}/messages", {"text": "marker"}, 201)
-    [second_request, marker_b] = inbox.wait(2, token=b_device, after=after)
-    assert second_request.message["data"]["status"] == "new_request"
-    assert marker_b.message["data"]["message"] == "marker"
+    # pushes leave from a pool of workers: their order at FCM is not promised
+    pushed = inbox.wait(2, token=b_device, after=after)
+    assert sorted(m.message["data"].get("status", m.message["data"]["message"]) for m in pushed) \
+        == ["marker", "new_request"]
     assert [m.message["data"]["message"] for m in inbox.wait(1, token=a_device, after=after)] \
         == ["marker"]
     assert len(inbox.attempts(after=after, token=b_device)) == 2
@@ -90,8 +91,14 @@ def test_unregistered_token_is_dropped_and_never_used_again(
     api.ok(a, "/friendships", {"friend_id": b.id}, 201)  # the failed push does not fail this
     assert b_ws.next()["status"] == "new_request"
     assert len(inbox.wait(1, token=alive)) == 1
+    deadline = time.monotonic() + 5  # the two devices' pushes leave from different workers
+    while not inbox.attempts(token=dead) and time.monotonic() < deadline:
+        time.sleep(0.02)
     [attempt] = inbox.attempts(token=dead)
     assert (attempt.http_status, attempt.error_code) == (404, "UNREGISTERED")
+    # The backend drops the token on its push worker once FCM's answer is in; no endpoint shows
+    # that moment, so give the worker a beat before the next push.
+    time.sleep(0.5)
     thread = api.ok(a, "/chat/threads", {"participant_id": b.id}, 201)
     api.ok(a, f"/chat/threads/{thread['id']}/messages", {"text": "again"}, 201)
     assert len(inbox.wait(2, token=alive)) == 2
