@@ -142,7 +142,7 @@ def _build_report(args: argparse.Namespace, results: list[dict[str, Any]], profi
     run = RunInfo(
         target=name, base_url=base_url, contract_version=contract.version, harness_version=version,
         started_at=started_at, duration_s=round(time.monotonic() - started, 2), strict=args.strict,
-        command="b4a " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 1 else "b4a run",
+        command=" ".join(["b4a", "run", *map(shlex.quote, args.argv)]),
         selection=",".join(args.only) or None,
     )
     return Report(run=run, checks=checks, rules=build_rule_summaries(checks, contract))
@@ -150,6 +150,8 @@ def _build_report(args: argparse.Namespace, results: list[dict[str, Any]], profi
 
 def run(args: argparse.Namespace) -> int:
     import pytest
+
+    args.argv = sys.argv[sys.argv.index("run") + 1:] if "run" in sys.argv else []
 
     if args.jobs < 1:
         print("b4a run: -j/--jobs must be at least 1", file=sys.stderr)
