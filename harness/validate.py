@@ -76,13 +76,10 @@ def _dispatch(payload: JSON, contract: Contract) -> tuple[Variant | None, list[V
 
 @functools.lru_cache(maxsize=None)
 def _validator(schema_uri: str, strict: bool) -> jsonschema.protocols.Validator:
-    contract = load_contract()
-    schema: dict[str, Any] = {"$ref": schema_uri}
+    schema = load_contract().inlined(schema_uri)
     if strict:
         schema["unevaluatedProperties"] = False
-    return jsonschema.Draft202012Validator(
-        schema, registry=contract.registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def _message(error: jsonschema.ValidationError, key: str | None) -> str:
@@ -160,7 +157,7 @@ def _payload_errors(payload: dict[str, Any], variant: Variant, strict: bool, con
     properties = contract.variant_properties(variant)
     errors = list(validator.iter_errors(payload))
     # One `required` error per missing key: give each its own key, in schema order.
-    missing = [k for k in contract.resolve(variant.schema_uri).get("required", []) if k not in payload]
+    missing = [k for k in validator.schema.get("required", []) if k not in payload]
     violations = []
     missing_iter = iter(missing)
     for error in errors:
