@@ -25,6 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", metavar="PROFILE", help="target profile YAML; without it the bundled reference backend and FCM emulator are started on loopback")
     parser.add_argument("--base-url", help="override the profile's base_url")
     parser.add_argument("--emulator", metavar="URL", help="use an FCM emulator already running at URL instead of starting one")
+    parser.add_argument("--emulator-port", type=int, default=0, metavar="N", help="with --target: start the FCM emulator on this port (default: a free one), so a backend can be configured before the run")
+    parser.add_argument("--emulator-proxy-port", type=int, default=0, metavar="N", help="with --target: the emulator's CONNECT proxy port (default: a free one)")
+    parser.add_argument("--emulator-state-dir", metavar="DIR", help="with --target: keep the emulator's CA and service accounts here, so a backend configured once keeps working across runs (see `b4a emulator fcm --state-dir`)")
     parser.add_argument("--only", action="append", default=[], metavar="FAMILY|RULE", help="run only a family (friendship, game-session, chat, call, delivery, push, auth) or the checks carrying a rule id or prefix (FRND-001, PUSH); repeatable")
     parser.add_argument("--strict", action="store_true", help="SHOULD violations fail the run; unknown payload keys are reported")
     parser.add_argument("--report-dir", default="b4a-report", help="where report.json, junit.xml and report.html go (default: ./b4a-report)")
@@ -86,13 +89,20 @@ def _external(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, s
         return
     from harness.emulator.fcm import FcmEmulator
 
-    with FcmEmulator() as emulator:
-        credentials = workdir / "fcm-service-account.json"
-        emulator.write_credentials(credentials)
+    try:
+        emulator = FcmEmulator(port=args.emulator_port, proxy_port=args.emulator_proxy_port, state_dir=args.emulator_state_dir).start()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise RunError(f"the FCM emulator could not start: {str(exc).splitlines()[0]}") from None
+    try:
+        credentials = Path(args.emulator_state_dir or workdir) / "fcm-service-account.json"
+        if not credentials.exists():
+            emulator.write_credentials(credentials)
         print(f"b4a run: FCM emulator at {emulator.base_url}; point the backend at it with:", file=sys.stderr)
         for key, value in emulator.backend_env(credentials).items():
             print(f"  export {key}={shlex.quote(value)}", file=sys.stderr)
         yield profile_path, profile.base_url, emulator.base_url
+    finally:
+        emulator.stop()
 
 
 def _preflight(profile_path: Path, base_url: str) -> None:
@@ -158,6 +168,9 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.ERROR
     if args.target is None and (args.base_url or args.emulator):
         print("b4a run: --base-url and --emulator need --target (the embedded backend chooses its own)", file=sys.stderr)
+        return ExitCode.ERROR
+    if args.target is None and (args.emulator_port or args.emulator_proxy_port or args.emulator_state_dir):
+        print("b4a run: --emulator-port, --emulator-proxy-port and --emulator-state-dir need --target", file=sys.stderr)
         return ExitCode.ERROR
     if args.target is not None and (args.fault or args.framing != "plain"):
         print("b4a run: --fault and --framing apply to the embedded reference backend only, not with --target", file=sys.stderr)

@@ -1,0 +1,49 @@
+"""A team's workflow: configure the backend for the emulator once, then let `b4a run --target` start it."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+from harness.contract import data_dir
+from harness.emulator.fcm import FcmEmulator
+from harness.reference import ReferenceBackend
+
+PROFILE = str(data_dir("fixtures") / "profiles" / "reference.yaml")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_backend_configured_before_the_run_pushes_to_the_emulator_b4a_run_starts(tmp_path, monkeypatch):
+    port, proxy_port, state = _free_port(), _free_port(), tmp_path / "fcm-state"
+    # Once, by hand: an emulator on fixed ports writes the CA and a service account into the state dir.
+    with FcmEmulator(port=port, proxy_port=proxy_port, state_dir=state) as once:
+        credentials = state / "fcm-service-account.json"
+        once.write_credentials(credentials)
+        backend_env = once.backend_env(credentials)
+    clean_env = dict(os.environ)
+    for key, value in backend_env.items():  # the backend process inherits its FCM settings
+        monkeypatch.setenv(key, value)
+    with ReferenceBackend(ring_timeout=1.0) as backend:
+        result = subprocess.run(
+            [sys.executable, "-m", "harness", "run", "--target", PROFILE, "--base-url", backend.base_url,
+             "--emulator-port", str(port), "--emulator-proxy-port", str(proxy_port), "--emulator-state-dir", str(state),
+             "--only", "DLV-002", "-j", "1", "--format", "json", "--report-dir", str(tmp_path / "out")],
+            capture_output=True, text=True, timeout=300, env=clean_env,
+        )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"export HTTPS_PROXY=http://127.0.0.1:{proxy_port}" in result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    pushes = [row for row in report["delivery"] if row["channel"] == "fcm" and row["expected"] == 1]
+    assert pushes and all(row["seen"] == 1 for row in pushes)
+
+
+def test_emulator_options_without_a_target_are_a_usage_error(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "harness", "run", "--emulator-port", "9099"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2 and "need --target" in result.stderr
