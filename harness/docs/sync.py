@@ -6,7 +6,7 @@ import enum
 from pathlib import Path
 
 from harness.contract import load_contract
-from harness.docs.render import EMULATOR_PAGE, NOTE, render_docs
+from harness.docs.render import HAND_WRITTEN_PAGES, NOTE, render_docs
 
 
 class Change(str, enum.Enum):
@@ -23,8 +23,8 @@ class Difference:
 
 
 def expected_files(out: Path) -> dict[str, str]:
-    """What `b4a docs` writes into `out`: the index links the emulator page only when `out` has one."""
-    return render_docs(load_contract(), with_emulator_page=(out / EMULATOR_PAGE).is_file())
+    """What `b4a docs` writes into `out`: the index links the hand-written pages `out` has."""
+    return render_docs(load_contract(), hand_written=tuple(page for page in HAND_WRITTEN_PAGES if (out / page).is_file()))
 
 
 def _obsolete(out: Path, expected: dict[str, str]) -> list[Path]:
