@@ -551,10 +551,10 @@ class Check:
                 for listener in sim.listeners:
                     if sim.third or (event.actor is sim and sim not in event.recipients):
                         self._zero_row(event, sim, listener.label, "websocket", "DLV-004" if sim.third else "DLV-005")
-                for n, token in enumerate(sim.devices, start=1):
-                    silent = sim.third or (event.actor is sim and sim not in event.recipients) or (sim in event.recipients and not event.variant.pushed)
-                    if silent:
-                        rule_id = "DLV-004" if sim.third else ("DLV-003" if sim in event.recipients else "DLV-005")
+                silent = sim.third or (event.actor is sim and sim not in event.recipients) or (sim in event.recipients and not event.variant.pushed)
+                if silent:
+                    rule_id = "DLV-004" if sim.third else ("DLV-003" if sim in event.recipients else "DLV-005")
+                    for n in range(1, len(sim.devices) + 1):
                         self._zero_row(event, sim, f"{sim.label} device {n}", "fcm", rule_id)
 
     def _zero_row(self, event: Event, sim: SimUser, endpoint: str, channel: str, rule_id: str) -> None:
