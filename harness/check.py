@@ -408,14 +408,14 @@ class Check:
                 continue
             deadline = result.responded_at + self.ws_deadline
             for listener in sim.listeners:
-                marker = listener.wait_for(lambda r, text=text: _is_marker(r.payload, text), timeout=max(0.0, deadline - time.monotonic()))
+                marker = listener.wait_for(_copy_is_marker(text), timeout=max(0.0, deadline - time.monotonic()))
                 if marker is not None:
                     self._consumed[listener.label].add(marker.seq)
                     self._markers.setdefault(listener.label, set()).add(text)
             if self.pushes_enabled:
                 push_deadline = result.responded_at + self.push_deadline
                 for token in self._live_devices(sim):
-                    found = self._wait_push(token, lambda a, text=text: _is_marker((a.message or {}).get("data"), text), push_deadline)
+                    found = self._wait_push(token, _push_is_marker(text), push_deadline)
                     if found is not None:
                         self._consumed_push.add(found.seq)
 
@@ -442,9 +442,10 @@ class Check:
         if self.pushes_enabled:
             owners = {token: sim for sim in self.users for token in sim.devices}
             for attempt in self._attempts():
-                sim = owners.get(attempt.token)
+                owner = owners.get(attempt.token)
                 injected = attempt.token in self._faulted and (attempt.http_status or 0) >= 400
-                if sim is not None and (attempt.http_status or 0) < 500 and not injected:
+                if owner is not None and (attempt.http_status or 0) < 500 and not injected:
+                    sim = owner
                     data = (attempt.message or {}).get("data")
                     variant = variant_of_push_data(data, self.contract) if isinstance(data, dict) else None
                     label = f"{sim.label} device {sim.devices.index(attempt.token) + 1}"
@@ -580,3 +581,10 @@ def _is_marker(payload: Any, text: str | None = None) -> bool:
         return False
     return text is None or message == text
 
+
+def _copy_is_marker(text: str) -> Callable[[Received], bool]:
+    return lambda received: _is_marker(received.payload, text)
+
+
+def _push_is_marker(text: str) -> Callable[[Any], bool]:
+    return lambda attempt: _is_marker((attempt.message or {}).get("data"), text)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,8 @@ import pytest
 from harness.violations import Outcome
 
 RESULT_PROPERTY = "b4a_check"
+#: Every CheckResult (as JSON) this process collected; the controller's list is the run's.
+RESULTS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,7 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the contract rule ids (e.g. FRND-001) this check proves")
-    config._b4a_results = []  # type: ignore[attr-defined]
+    config.stash[RESULTS] = []
 
 
 # ---------------------------------------------------------------------------- selection
@@ -164,7 +165,7 @@ def _check_id(item: pytest.Item) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     result = yield
     the_check = getattr(item, "_b4a_check", None)
     if the_check is not None:
@@ -193,7 +194,7 @@ def _outcome(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     if not isinstance(item, pytest.Function) or "check" not in item.fixturenames:
         return report
@@ -230,7 +231,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     for name, value in report.user_properties:
         if name == RESULT_PROPERTY:
-            config._b4a_results.append(json.loads(value))
+            config.stash[RESULTS].append(json.loads(str(value)))
 
 
 _CONFIG: dict[str, pytest.Config] = {}
@@ -239,7 +240,6 @@ _CONFIG: dict[str, pytest.Config] = {}
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG["config"] = session.config
-    session.config._b4a_started = time.monotonic()  # type: ignore[attr-defined]
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -247,5 +247,5 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if not path or hasattr(session.config, "workerinput"):
         return  # xdist workers send their results to the controller, which writes the file
     with open(path, "w", encoding="utf-8") as out:
-        for result in session.config._b4a_results:  # type: ignore[attr-defined]
+        for result in session.config.stash[RESULTS]:
             out.write(json.dumps(result) + "\n")
