@@ -7,6 +7,7 @@ errors are always produced by `jsonschema`, whose errors carry paths and keyword
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Iterable, Iterator
@@ -115,13 +116,18 @@ def _errors_to_violations(
     errors: Iterable[jsonschema.ValidationError], contract: Contract, keyword_map: dict[str, str], default_rule: str, variant: Variant | None, properties: Iterable[str]
 ) -> Iterator[Violation]:
     known = set(properties)
+    required_seen: dict[tuple[str, ...], int] = {}
+    # The sort is stable, so `required` errors of one object keep jsonschema's order.
     for error in sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), str(e.validator))):
         path = list(error.absolute_path)
         keys: list[str | None] = [None]
         if error.validator == "required" and isinstance(error.instance, dict):
-            # jsonschema yields one `required` error per missing key, in the schema's order.
+            # jsonschema yields one `required` error per missing key, in the schema's order:
+            # the n-th error of an object names its n-th missing key.
             missing = [k for k in error.validator_value if k not in error.instance]
-            keys = [missing[0]] if missing else [None]
+            at = tuple(map(str, path))
+            index = required_seen[at] = required_seen.get(at, -1) + 1
+            keys = [missing[index]] if index < len(missing) else [None]
         if error.validator in ("unevaluatedProperties",) and isinstance(error.instance, dict):
             keys = sorted(k for k in error.instance if k not in known)
         keyword = str(error.validator)
@@ -140,33 +146,10 @@ def _errors_to_violations(
             )
 
 
-def _dedupe_required(violations: list[Violation]) -> list[Violation]:
-    """`required` errors come one per missing key but all name the first; rename them in order."""
-    out: list[Violation] = []
-    seen: set[tuple[str, str]] = set()
-    for v in violations:
-        if (v.rule_id, v.pointer) in seen:
-            continue
-        seen.add((v.rule_id, v.pointer))
-        out.append(v)
-    return out
-
-
 def _payload_errors(payload: dict[str, Any], variant: Variant, strict: bool, contract: Contract) -> list[Violation]:
-    validator = _validator(variant.schema_uri, strict)
-    properties = contract.variant_properties(variant)
-    errors = list(validator.iter_errors(payload))
-    # One `required` error per missing key: give each its own key, in schema order.
-    missing = [k for k in validator.schema.get("required", []) if k not in payload]
-    violations = []
-    missing_iter = iter(missing)
-    for error in errors:
-        if error.validator == "required" and not error.absolute_path:
-            key = next(missing_iter, None)
-            violations.append(_violation(contract, contract.keyword_rules["payload"]["required"], f"required key '{key}' is missing", f"/{key}", variant=variant.key, schema_path=_pointer(error.absolute_schema_path)))
-        else:
-            violations.extend(_errors_to_violations([error], contract, contract.keyword_rules["payload"], "PAY-004", variant, properties))
-    return sorted(_dedupe_required(violations), key=lambda v: (v.pointer, v.rule_id))
+    errors = _validator(variant.schema_uri, strict).iter_errors(payload)
+    violations = _errors_to_violations(errors, contract, contract.keyword_rules["payload"], "PAY-004", variant, contract.variant_properties(variant))
+    return sorted(violations, key=lambda v: (v.pointer, v.rule_id))
 
 
 def validate(payload: JSON, *, strict: bool = False, contract: Contract | None = None) -> list[Violation]:
@@ -225,6 +208,4 @@ def validate_push(message: JSON, *, strict: bool = False, contract: Contract | N
 
 
 def _moved(violation: Violation, pointer: str) -> Violation:
-    import dataclasses
-
     return dataclasses.replace(violation, pointer=pointer)

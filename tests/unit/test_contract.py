@@ -80,3 +80,12 @@ def test_the_reference_backend_and_emulator_do_not_import_checking_code():
             "print(sorted(m for m in sys.modules if m in ('harness.validate', 'harness.contract', 'harness.check', 'jsonschema')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]", loaded
+
+
+def test_each_missing_key_is_named_once_at_its_own_pointer():
+    from harness.validate import validate_push
+
+    payload = {"message_type": "api_friendship_status", "status": "new_request"}
+    assert [(v.rule_id, v.pointer) for v in validate(payload)] == [
+        ("PAY-003", "/friend_id"), ("PAY-003", "/message"), ("PAY-003", "/open_requests")]
+    assert sorted(v.pointer for v in validate_push({}) if v.rule_id == "PUSH-001") == ["/data", "/token"]
