@@ -182,6 +182,14 @@ def _push_validator() -> jsonschema.protocols.Validator:
     )
 
 
+def unwrap_send_body(document: JSON) -> tuple[JSON, str]:
+    """The FCM message in a document that is either the message or a `{"message": ...}` send
+    body, and the pointer prefix where it sits."""
+    if isinstance(document, dict) and isinstance(document.get("message"), dict) and "token" not in document:
+        return document["message"], "/message"
+    return document, ""
+
+
 def validate_push(message: JSON, *, strict: bool = False, contract: Contract | None = None) -> list[Violation]:
     """Every violation of one FCM v1 message (or a `{"message": ...}` send body) carrying a payload.
 
@@ -189,9 +197,7 @@ def validate_push(message: JSON, *, strict: bool = False, contract: Contract | N
     Pointers of payload errors point into the push (`/data/friend_id`, `/data/type`).
     """
     contract = contract or load_contract()
-    prefix = ""
-    if isinstance(message, dict) and isinstance(message.get("message"), dict) and "token" not in message:
-        message, prefix = message["message"], "/message"
+    message, prefix = unwrap_send_body(message)
     if not isinstance(message, dict):
         return [_violation(contract, "PUSH-001", f"an FCM message is a JSON object, not {_show(message)}", prefix)]
     violations = list(

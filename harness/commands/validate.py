@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from harness.exit_codes import ExitCode
-from harness.validate import validate, validate_push, variant_of
+from harness.push_codec import variant_of_push_data
+from harness.validate import unwrap_send_body, validate, validate_push, variant_of
 from harness.violations import Level, Violation
 
 
@@ -111,10 +112,8 @@ def _jsonl_results(path: str, strict: bool) -> Iterator[Result]:
 
 def _judge(source: str, document: Any, push: bool, strict: bool) -> Result:
     if push:
-        message = document.get("message", document) if isinstance(document, dict) and "token" not in document else document
+        message, _ = unwrap_send_body(document)
         data = message.get("data") if isinstance(message, dict) else None
-        from harness.push_codec import variant_of_push_data
-
         variant = variant_of_push_data(data) if isinstance(data, dict) else None
         violations = validate_push(document, strict=strict)
     else:
