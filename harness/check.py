@@ -128,10 +128,14 @@ class Check:
         for token in tokens:
             self.target.register_device(user, token)
         sim = SimUser(label, user, [], tokens, third)
-        for n in range(connections):
-            sim.listeners.append(self._listener(sim, f"{label}#{n + 1}"))
+        for _ in range(connections):
+            self.add_connection(sim)
         self.users.append(sim)
         return sim
+
+    @staticmethod
+    def device_label(sim: SimUser, token: str) -> str:
+        return f"{sim.label} device {sim.devices.index(token) + 1}"
 
     def third(self) -> SimUser:
         """A user outside the flow, connected throughout with one device: receives nothing (DLV-004)."""
@@ -285,7 +289,7 @@ class Check:
 
     def _expect_push(self, event: Event, sim: SimUser, token: str, start: float, deadline: float) -> None:
         variant = event.variant
-        label = f"{sim.label} device {sim.devices.index(token) + 1}"
+        label = self.device_label(sim, token)
 
         def ours(attempt: Any) -> bool:
             data = (attempt.message or {}).get("data")
@@ -438,21 +442,21 @@ class Check:
                     if claimed is not None and claimed.key in self._allowed:
                         continue
                     if not self._late(claimed, listener.label, "websocket", received.t):
-                        self._classify_ws(sim, listener.label, received)
+                        self._classify_ws(sim, listener.label, received, claimed)
         if self.pushes_enabled:
             owners = {token: sim for sim in self.users for token in sim.devices}
             for attempt in self._attempts():
                 owner = owners.get(attempt.token)
                 injected = attempt.token in self._faulted and (attempt.http_status or 0) >= 400
-                if owner is not None and (attempt.http_status or 0) < 500 and not injected:
-                    sim = owner
-                    data = (attempt.message or {}).get("data")
-                    variant = variant_of_push_data(data, self.contract) if isinstance(data, dict) else None
-                    label = f"{sim.label} device {sim.devices.index(attempt.token) + 1}"
-                    if variant is not None and variant.key in self._allowed:
-                        continue
-                    if self._revoked.get(attempt.token) is not None or not self._late(variant, label, "fcm", attempt.received_at - self._wall_offset):
-                        self._classify_push(sim, attempt)
+                if owner is None or (attempt.http_status or 0) >= 500 or injected:
+                    continue
+                data = (attempt.message or {}).get("data")
+                variant = variant_of_push_data(data, self.contract) if isinstance(data, dict) else None
+                label = self.device_label(owner, attempt.token)
+                if variant is not None and variant.key in self._allowed:
+                    continue
+                if self._revoked.get(attempt.token) is not None or not self._late(variant, label, "fcm", attempt.received_at - self._wall_offset):
+                    self._classify_push(owner, attempt, variant, label)
         self._silent_rows()
         return self.violations
 
@@ -483,8 +487,7 @@ class Check:
             return "DLV-006", "a second copy of the same notification"
         return "DLV-004", f"{sim.label} received a notification the flow did not cause"
 
-    def _classify_ws(self, sim: SimUser, label: str, received: Received) -> None:
-        variant = variant_of(received.payload, self.contract)
+    def _classify_ws(self, sim: SimUser, label: str, received: Received, variant: Variant | None) -> None:
         consumed_here = any(e.variant == variant and label in e.ws for e in self.events)
         rule_id, why = self._classify(sim, variant, received.t, consumed_here, "websocket")
         name = variant.key if variant else "an unrecognised message"
@@ -492,14 +495,11 @@ class Check:
                        instance=received.payload)
         self._unexpected_row(sim, label, "websocket", variant, rule_id)
 
-    def _classify_push(self, sim: SimUser, attempt: Any) -> None:
-        label = f"{sim.label} device {sim.devices.index(attempt.token) + 1}"
-        data = (attempt.message or {}).get("data")
-        if _is_marker(data):
+    def _classify_push(self, sim: SimUser, attempt: Any, variant: Variant | None, label: str) -> None:
+        if _is_marker((attempt.message or {}).get("data")):
             return  # a marker's extra copy is judged on the WebSocket side
         self.transcript.record("push", label, token=attempt.token, message=attempt.message, http_status=attempt.http_status,
                                error_code=attempt.error_code)
-        variant = variant_of_push_data(data, self.contract) if isinstance(data, dict) else None
         taught = self._revoked.get(attempt.token)
         if attempt.token in self._revoked and taught is None and attempt.error_code == "UNREGISTERED":
             return  # the attempt that tells the backend, arriving for an event that did not expect it
@@ -555,8 +555,8 @@ class Check:
                 silent = sim.third or (event.actor is sim and sim not in event.recipients) or (sim in event.recipients and not event.variant.pushed)
                 if silent:
                     rule_id = "DLV-004" if sim.third else ("DLV-003" if sim in event.recipients else "DLV-005")
-                    for n in range(1, len(sim.devices) + 1):
-                        self._zero_row(event, sim, f"{sim.label} device {n}", "fcm", rule_id)
+                    for token in sim.devices:
+                        self._zero_row(event, sim, self.device_label(sim, token), "fcm", rule_id)
 
     def _zero_row(self, event: Event, sim: SimUser, endpoint: str, channel: str, rule_id: str) -> None:
         if (id(event), endpoint, channel) not in self._rows:
