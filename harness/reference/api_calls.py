@@ -10,10 +10,10 @@ from starlette.responses import JSONResponse
 
 from harness.reference import payloads
 from harness.reference.auth import caller
-from harness.reference.errors import conflict, forbidden, invalid, not_found
+from harness.reference.errors import conflict, forbidden, not_found
 from harness.reference.models import Call, User
 from harness.reference.state import Backend, Notification
-from harness.reference.validation import Body, path_id
+from harness.reference.validation import Body, other_user, path_id
 
 #: action -> (who may do it, statuses it applies to, new status)
 ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -39,10 +39,7 @@ async def _read_callee(request: Request, user: User, backend: Backend,
     callee_id = body.integer("callee_id", 1)
     scheduled_at = body.time("scheduled_at", nullable=False) if scheduled else None
     body.done()
-    if callee_id == user.id:
-        raise invalid({"callee_id": "must not be your own id"})
-    if backend.store.user(callee_id) is None:
-        raise not_found("callee")
+    other_user(backend.store, user.id, "callee_id", callee_id, "callee")
     return callee_id, scheduled_at
 
 

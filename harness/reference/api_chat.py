@@ -6,9 +6,9 @@ from starlette.responses import JSONResponse
 
 from harness.reference import payloads
 from harness.reference.auth import caller
-from harness.reference.errors import forbidden, invalid, not_found
+from harness.reference.errors import forbidden, not_found
 from harness.reference.state import Notification
-from harness.reference.validation import Body, path_id
+from harness.reference.validation import Body, other_user, path_id
 
 
 async def open_thread(request: Request) -> JSONResponse:
@@ -16,10 +16,7 @@ async def open_thread(request: Request) -> JSONResponse:
     body = await Body.read(request, "participant_id")
     participant_id = body.integer("participant_id", 1)
     body.done()
-    if participant_id == user.id:
-        raise invalid({"participant_id": "must not be your own id"})
-    if backend.store.user(participant_id) is None:
-        raise not_found("user")
+    other_user(backend.store, user.id, "participant_id", participant_id, "user")
     thread, created = backend.store.open_chat_thread(user.id, participant_id)
     return JSONResponse(payloads.thread_view(thread), 201 if created else 200)
 

@@ -6,10 +6,10 @@ from starlette.responses import JSONResponse
 
 from harness.reference import payloads
 from harness.reference.auth import caller
-from harness.reference.errors import conflict, forbidden, invalid, not_found
+from harness.reference.errors import conflict, forbidden, not_found
 from harness.reference.models import Friendship
 from harness.reference.state import Backend, Notification
-from harness.reference.validation import Body, path_id
+from harness.reference.validation import Body, other_user, path_id
 
 #: action -> (who may do it, required status, new status)
 ACTIONS: dict[str, tuple[str, str, str]] = {
@@ -44,11 +44,8 @@ async def create(request: Request) -> JSONResponse:
     body = await Body.read(request, "friend_id")
     friend_id = body.integer("friend_id", 1)
     body.done()
-    if friend_id == user.id:
-        raise invalid({"friend_id": "must not be your own id"})
     store = backend.store
-    if store.user(friend_id) is None:
-        raise not_found("user")
+    other_user(store, user.id, "friend_id", friend_id, "user")
     with store.transaction() as db:
         if store.active_friendship_exists(db, user.id, friend_id):
             raise conflict("a request is already pending between you, or you are already friends")

@@ -8,10 +8,10 @@ from starlette.responses import JSONResponse
 
 from harness.reference import payloads
 from harness.reference.auth import caller
-from harness.reference.errors import conflict, forbidden, invalid, not_found
+from harness.reference.errors import conflict, forbidden, not_found
 from harness.reference.models import GameSession
 from harness.reference.state import Backend, Notification
-from harness.reference.validation import Body, path_id
+from harness.reference.validation import Body, other_user, path_id
 
 #: state -> the states it may move to (CONTRACT.md, "Game session")
 GRAPH: dict[str, tuple[str, ...]] = {
@@ -53,10 +53,7 @@ async def create(request: Request) -> JSONResponse:
     game_level = body.integer("game_level", 0, default=0)
     scheduled_at = body.time("scheduled_at", nullable=True)
     body.done()
-    if partner_id == user.id:
-        raise invalid({"partner_id": "must not be your own id"})
-    if backend.store.user(partner_id) is None:
-        raise not_found("partner")
+    other_user(backend.store, user.id, "partner_id", partner_id, "partner")
     session = backend.store.create_game_session(game_id, user.id, partner_id, game_level,
                                                 scheduled_at)
     await backend.notify(_notifications(backend, session))

@@ -128,3 +128,12 @@ class Body:
                 self.errors[key] = str(exc)
         return None
 
+
+def other_user(store: Any, caller_id: int, key: str, user_id: int, what: str) -> int:
+    """A user id from a request body that must name someone else who exists: 422 for one's own
+    id (reported at `key`), 404 naming `what` for an unknown user."""
+    if user_id == caller_id:
+        raise invalid({key: "must not be your own id"})
+    if store.user(user_id) is None:
+        raise not_found(what)
+    return user_id
