@@ -105,14 +105,17 @@ def _external(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, s
         emulator.stop()
 
 
-def _preflight(profile_path: Path, base_url: str) -> None:
+def _preflight(profile_path: Path, base_url: str) -> str:
+    """Check the target answers; return the profile's name for the report."""
     from harness.profile import ProfileError, load_profile
     from harness.target import Target, TargetError
 
     try:
-        Target(load_profile(profile_path, overrides={"base_url": base_url})).check_reachable()
+        profile = load_profile(profile_path, overrides={"base_url": base_url})
+        Target(profile).check_reachable()
     except (ProfileError, TargetError) as exc:
         raise RunError(f"target not usable: {exc}") from None
+    return profile.name
 
 
 def _pytest_args(args: argparse.Namespace, profile: Path, base_url: str, emulator: str | None, results: Path) -> list[str]:
@@ -133,7 +136,7 @@ def _pytest_args(args: argparse.Namespace, profile: Path, base_url: str, emulato
     return argv
 
 
-def _build_report(args: argparse.Namespace, results: list[dict[str, Any]], profile: Path, base_url: str, started: float, started_at: str) -> Any:
+def _build_report(args: argparse.Namespace, results: list[dict[str, Any]], name: str, base_url: str, started: float, started_at: str) -> Any:
     from harness.contract import load_contract
     from harness.report import build_rule_summaries
     from harness.report.model import CheckResult, Report, RunInfo
@@ -144,11 +147,6 @@ def _build_report(args: argparse.Namespace, results: list[dict[str, Any]], profi
         version = importlib.metadata.version("buddy4all-conformance")
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
-    name = profile.stem
-    with contextlib.suppress(Exception):
-        from harness.profile import load_profile
-
-        name = load_profile(profile, overrides={"base_url": base_url}).name
     run = RunInfo(
         target=name, base_url=base_url, contract_version=contract.version, harness_version=version,
         started_at=started_at, duration_s=round(time.monotonic() - started, 2), strict=args.strict,
@@ -186,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             environment = _embedded(args, workdir) if args.target is None else _external(args, workdir)
             with environment as (profile, base_url, emulator):
-                _preflight(profile, base_url)
+                name = _preflight(profile, base_url)
                 print(f"b4a run: checking {base_url} ({profile.name}){' strict' if args.strict else ''}", file=sys.stderr)
                 code = pytest.main(_pytest_args(args, profile, base_url, emulator, results_file))
         except RunError as exc:
@@ -199,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"b4a run: the suite could not run (pytest exit code {int(code)})", file=sys.stderr)
             return ExitCode.ERROR
         results = [json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    report = _build_report(args, results, profile, base_url, started, started_at)
+    report = _build_report(args, results, name, base_url, started, started_at)
     from harness.report import render_terminal, write_reports
     from harness.violations import Outcome
 
