@@ -6,7 +6,7 @@ shared with other jobs, so wall time mostly measures them):
   (a) orjson.loads over every line (the floor: parsing alone);
   (b) the engine over every line, as `b4a validate --jsonl` runs it: BatchValidator (parse,
       dispatch, jsonschema-rs is_valid), then for each line it does not pass, json.loads and
-      harness.validate.validate, which gives jsonschema's precise violations;
+      harness.validation.validate, which gives jsonschema's precise violations;
   (c) for reference, plain jsonschema over the oneOf union (schemas/notification.json) on a
       sample of lines, extrapolated to lines/s.
 Prints lines/s for each, "ratio engine/orjson.loads" (target >= 0.5), and the engine's two parts:
@@ -32,7 +32,7 @@ import orjson
 
 from harness import fastpath
 from harness.contract import Contract, Variant, load_contract
-from harness.validate import validate
+from harness.validation import validate
 
 SEED = 20261125
 INVALID_SHARE = 0.01
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             union_s = min(union_s, seconds)
 
     # The engine really judged: it found exactly the planted invalid lines, and the union
-    # validator agrees with harness.validate on its sample.
+    # validator agrees with harness.validation on its sample.
     sample_invalid = sum(bool(validate(json.loads(line))) for line in sample)
     if engine_invalid != planted or union_invalid != sample_invalid:
         print(f"bench: verdicts disagree: engine found {engine_invalid} invalid lines of {planted} planted; "

@@ -15,10 +15,10 @@ _EXPORTS = {
     "Rule": "harness.contract",
     "Variant": "harness.contract",
     "load_contract": "harness.contract",
-    "is_valid": "harness.validate",
-    "validate": "harness.validate",
-    "validate_push": "harness.validate",
-    "variant_of": "harness.validate",
+    "is_valid": "harness.validation",
+    "validate": "harness.validation",
+    "validate_push": "harness.validation",
+    "variant_of": "harness.validation",
     "Level": "harness.violations",
     "Outcome": "harness.violations",
     "Violation": "harness.violations",
@@ -31,7 +31,10 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'harness' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    # Bind it here: later lookups skip __getattr__, and a submodule import can never shadow it.
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

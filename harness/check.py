@@ -22,7 +22,7 @@ from harness.push_codec import decode_push_data, variant_of_push_data
 from harness.report.model import DeliveryRow
 from harness.target import ActionResult, Target, User
 from harness.transcript import Transcript
-from harness.validate import validate, validate_push, variant_of
+from harness.validation import validate, validate_push, variant_of
 from harness.violations import Level, Violation
 
 MARKER_PREFIX = "b4a-marker "

@@ -1,7 +1,7 @@
 """Fast yes/no validation for the common valid case: orjson, dispatch table, jsonschema-rs `is_valid`.
 
 The fast path only ever says "conforms" or "ask jsonschema". A `False` / `None` answer is not a
-verdict: the caller then runs `jsonschema` (harness.validate), which decides and explains. So the
+verdict: the caller then runs `jsonschema` (harness.validation), which decides and explains. So the
 fast path may be conservative (say "ask" for a valid payload) but must never say "conforms" for
 an invalid one; tests/unit/test_differential.py holds both engines to the same verdicts.
 
@@ -48,7 +48,7 @@ def _registry() -> Any:
 
 
 def _schema(schema_uri: str, strict: bool) -> dict[str, Any]:
-    """The same schema harness.validate gives jsonschema for this variant."""
+    """The same schema harness.validation gives jsonschema for this variant."""
     schema: dict[str, Any] = {"$ref": schema_uri}
     if strict:
         schema["unevaluatedProperties"] = False
@@ -100,9 +100,9 @@ class BatchValidator:
     """Judges many JSON texts (one payload each) and says which conform, as which variant.
 
     `judge(lines)` returns, per line, the `Variant` the line conforms to, or None when the line
-    must go to the precise path (`json.loads` + `harness.validate.validate`): malformed JSON
+    must go to the precise path (`json.loads` + `harness.validation.validate`): malformed JSON
     (or JSON orjson refuses, such as NaN), no dispatchable variant, or invalid. Dispatch is the
-    same table walk as harness.validate's: `message_type`, then `status`/`state`.
+    same table walk as harness.validation's: `message_type`, then `status`/`state`.
     An instance holds per-call scratch lists: use one per thread.
     """
 

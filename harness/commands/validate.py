@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from harness.exit_codes import ExitCode
 from harness.push_codec import variant_of_push_data
-from harness.validate import unwrap_send_body, validate, validate_push, variant_of
+from harness.validation import unwrap_send_body, validate, validate_push, variant_of
 from harness.violations import Level, Violation
 
 

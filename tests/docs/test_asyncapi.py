@@ -8,7 +8,7 @@ import yaml
 from harness.contract import load_contract
 from harness.docs.asyncapi import _NoAliasDumper, asyncapi_document, asyncapi_yaml
 from harness.push_codec import decode_push_data
-from harness.validate import validate, validate_push
+from harness.validation import validate, validate_push
 
 from .conftest import ROOT, run_node
 

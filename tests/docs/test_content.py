@@ -12,7 +12,7 @@ from harness.docs.errata import ERRATA
 from harness.docs.fields import describe_type, variant_fields
 from harness.docs.views import family_page, silences
 from harness.push_codec import decode_push_data
-from harness.validate import validate, validate_push
+from harness.validation import validate, validate_push
 
 CONTRACT = load_contract()
 PAGES = render_docs(CONTRACT)

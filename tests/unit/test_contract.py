@@ -5,7 +5,7 @@ import jsonschema
 import pytest
 
 from harness.contract import load_contract
-from harness.validate import validate
+from harness.validation import validate
 
 
 def test_every_schema_is_valid_2020_12():
@@ -77,13 +77,13 @@ def test_the_reference_backend_and_emulator_do_not_import_checking_code():
     import sys
 
     code = ("import sys, harness.reference.app, harness.emulator.fcm.app; "
-            "print(sorted(m for m in sys.modules if m in ('harness.validate', 'harness.contract', 'harness.check', 'jsonschema')))")
+            "print(sorted(m for m in sys.modules if m in ('harness.validation', 'harness.contract', 'harness.check', 'jsonschema')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]", loaded
 
 
 def test_each_missing_key_is_named_once_at_its_own_pointer():
-    from harness.validate import validate_push
+    from harness.validation import validate_push
 
     payload = {"message_type": "api_friendship_status", "status": "new_request"}
     assert [(v.rule_id, v.pointer) for v in validate(payload)] == [

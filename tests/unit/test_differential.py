@@ -24,7 +24,7 @@ from hypothesis_jsonschema import from_schema
 from harness import fastpath
 from harness.contract import Variant, load_contract
 from harness.fixtures import iter_fixture_tests
-from harness.validate import _validator, variant_of
+from harness.validation import _validator, variant_of
 
 pytestmark = pytest.mark.skipif(not fastpath.AVAILABLE, reason="jsonschema-rs is not installed")
 
@@ -36,7 +36,7 @@ SETTINGS = settings(max_examples=50, deadline=None, database=None, suppress_heal
 
 
 def jsonschema_says(payload: Any, variant: Variant, strict: bool) -> bool:
-    """The verdict of the exact jsonschema validator harness.validate reports errors with."""
+    """The verdict of the exact jsonschema validator harness.validation reports errors with."""
     return bool(_validator(variant.schema_uri, strict).is_valid(payload))
 
 

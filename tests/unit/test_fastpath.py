@@ -13,7 +13,7 @@ import pytest
 from harness import fastpath
 from harness.commands import validate as validate_command
 from harness.contract import load_contract
-from harness.validate import validate, variant_of
+from harness.validation import validate, variant_of
 
 pytestmark = pytest.mark.skipif(not fastpath.AVAILABLE, reason="jsonschema-rs is not installed")
 
@@ -161,7 +161,7 @@ sys.modules["jsonschema_rs"] = None  # `import jsonschema_rs` now raises ImportE
 from harness import fastpath
 from harness.cli import main
 from harness.fixtures import iter_fixture_tests
-from harness.validate import validate
+from harness.validation import validate
 wrong = [t.id for t in iter_fixture_tests() if t.kind == "payload" and (validate(t.data, strict=t.strict) == []) != t.valid]
 example = {"message": "hi", "message_type": "api_chat_message", "thread": {"id": 1}}
 print(json.dumps({

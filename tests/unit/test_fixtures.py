@@ -8,7 +8,7 @@ import pytest
 
 from harness.contract import data_dir, load_contract
 from harness.fixtures import iter_fixture_tests, load_fixture_files
-from harness.validate import validate, validate_push, variant_of
+from harness.validation import validate, validate_push, variant_of
 
 TESTS = list(iter_fixture_tests())
 

@@ -5,7 +5,7 @@ import pytest
 
 from harness.listener import ConnectError, Listener, connect_all, probe
 from harness.transcript import Transcript
-from harness.validate import validate
+from harness.validation import validate
 
 from .conftest import RailsCable
 
