@@ -77,6 +77,8 @@ class Family:
     schema_file: str
     roles: dict[str, str]
     counterpart_key: str | None
+    #: absolute payload keys that identify the event a copy belongs to (rules.json `identity_keys`)
+    identity_keys: tuple[str, ...]
     field_rules: dict[str, str]
     rules: tuple[str, ...]
     transitions: tuple[dict[str, Any], ...]
@@ -219,6 +221,7 @@ def load_contract() -> Contract:
                 schema_file=f["schema"],
                 roles=dict(f["roles"]),
                 counterpart_key=f["counterpart_key"],
+                identity_keys=tuple(f["identity_keys"]),
                 field_rules=dict(f["field_rules"]),
                 rules=tuple(f["rules"]),
                 transitions=tuple(f.get("transitions", ())),

@@ -43,6 +43,8 @@ class ActionResult:
     vars: dict[str, Any]  # the params passed in + the values extracted
     body: Any  # the last response body (JSON, or text)
     responded_at: float  # time.monotonic() when the last response arrived
+    #: time.monotonic() when the first request was sent: nothing the action causes can arrive earlier
+    started_at: float = 0.0
     curl: tuple[str, ...]  # the requests as curl command lines, credentials redacted
 
 
@@ -222,7 +224,7 @@ class Target:
         curls: list[str] = []
         status: int | None = None
         body: Any = None
-        responded_at = time.monotonic()
+        started_at = responded_at = time.monotonic()
         for number, step in enumerate(steps, 1):
             where = f"{action} step {number}/{len(steps)}"
             prepared, sent_body, sent_headers = self._prepare(step, variables, where)
@@ -251,13 +253,13 @@ class Target:
                 if status >= 500:
                     raise TargetError(f"{where}: {step.method} {entry.data['url']} answered HTTP {status}: {self.transcript.redact(_snippet(body))}")
                 return ActionResult(action, status, ok=False, refused=400 <= status < 500, vars=extracted,
-                                    body=body, responded_at=responded_at, curl=tuple(curls))
+                                    body=body, responded_at=responded_at, curl=tuple(curls), started_at=started_at)
             if missing is not None:
                 raise TargetError(f"{where}: {step.method} {entry.data['url']}: {self.transcript.redact(missing)}")
             variables.update(values)
             extracted.update(values)
         return ActionResult(action, status, ok=True, refused=False, vars=extracted, body=body,
-                            responded_at=responded_at, curl=tuple(curls))
+                            responded_at=responded_at, curl=tuple(curls), started_at=started_at)
 
     def _prepare(self, step: Step, variables: Mapping[str, Any], where: str) -> tuple[requests.PreparedRequest, Any, dict[str, str]]:
         try:
