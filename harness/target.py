@@ -43,9 +43,9 @@ class ActionResult:
     vars: dict[str, Any]  # the params passed in + the values extracted
     body: Any  # the last response body (JSON, or text)
     responded_at: float  # time.monotonic() when the last response arrived
+    curl: tuple[str, ...]  # the requests as curl command lines, credentials redacted
     #: time.monotonic() when the first request was sent: nothing the action causes can arrive earlier
     started_at: float = 0.0
-    curl: tuple[str, ...]  # the requests as curl command lines, credentials redacted
 
 
 class TargetError(Exception):
