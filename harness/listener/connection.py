@@ -111,11 +111,12 @@ class Listener:
             hint = ""
             if exc.status_code == 404 and self._framing.name == "actioncable":
                 hint = " (ActionCable answers 404 when the Origin header is not allowed or the path is not its mount path)"
-            raise UpgradeRefused(exc.status_code, label=self.label, hint=hint) from None
+            raise UpgradeRefused(exc.status_code, label=self.label, hint=hint, url=self._url_for_errors()) from None
         except (OSError, websocket.WebSocketException) as exc:
             reason = self._connect_failure(exc, timeout)
             self._end(reason)
-            raise ConnectError(reason, label=self.label) from None
+            url = self._url_for_errors()
+            raise ConnectError(f"{reason}, tried {url}" if url else reason, label=self.label) from None
         ws.settimeout(None)  # the reader blocks; close() wakes it with a socket shutdown
         with self._cond:
             self._ws = ws
@@ -123,6 +124,11 @@ class Listener:
         self._reader = threading.Thread(target=self._read, name=f"listener {self.label}", daemon=True)
         self._reader.start()
         self._apply(self._framing.opened(), text=None)
+
+    def _url_for_errors(self) -> str:
+        """The redacted URL tried, for error messages; empty when the label already is that URL."""
+        url = self._redactor.redact_url(self.url)
+        return "" if url == self.label else url
 
     def _connect_failure(self, exc: Exception, timeout: float) -> str:
         if isinstance(exc, (socket.timeout, websocket.WebSocketTimeoutException)):
@@ -155,6 +161,12 @@ class Listener:
         self._end("closed by the harness")
         self._record("note", event="closed", reason=self._end_reason, messages=len(self._messages),
                      pings=self._pings)
+
+    @property
+    def end_reason(self) -> str:
+        """Why the connection ended ("" while it is open), e.g. "connection closed (code 1008)"."""
+        with self._cond:
+            return self._end_reason if self._state is State.ENDED else ""
 
     @property
     def is_open(self) -> bool:

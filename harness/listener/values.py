@@ -9,7 +9,7 @@ class ConnectError(Exception):
     """Could not connect or was refused; str() is one clear line.
 
     `label` names the listener (or its redacted URL) and `reason` says what went wrong,
-    e.g. "HTTP 403 on upgrade" or "ActionCable disconnect (reason unauthorized)".
+    e.g. "HTTP 403 on upgrade of ws://host/ws?token=***" or "ActionCable disconnect (reason unauthorized)".
     """
 
     def __init__(self, reason: str, *, label: str = "") -> None:
@@ -19,11 +19,15 @@ class ConnectError(Exception):
 
 
 class UpgradeRefused(ConnectError):
-    """The server answered the WebSocket upgrade with an HTTP status other than 101."""
+    """The server answered the WebSocket upgrade with an HTTP status other than 101.
 
-    def __init__(self, status: int, *, label: str = "", hint: str = "") -> None:
+    `url` is the URL it tried, credentials redacted, so a wrong websocket.url shows in the message.
+    """
+
+    def __init__(self, status: int, *, label: str = "", hint: str = "", url: str = "") -> None:
         self.status = status
-        super().__init__(f"HTTP {status} on upgrade{hint}", label=label)
+        self.url = url
+        super().__init__(f"HTTP {status} on upgrade{f' of {url}' if url else ''}{hint}", label=label)
 
 
 @dataclasses.dataclass(frozen=True)

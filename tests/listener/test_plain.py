@@ -59,7 +59,7 @@ def test_http_403_on_upgrade_raises_naming_label_and_status() -> None:
         with pytest.raises(UpgradeRefused) as info:
             listener.connect()
     assert info.value.status == 403
-    assert str(info.value) == "B#1: HTTP 403 on upgrade"
+    assert str(info.value) == f"B#1: HTTP 403 on upgrade of {server.url()}"
     assert not listener.is_open
 
 
@@ -119,6 +119,15 @@ def test_default_origin_is_the_http_form_of_the_host_and_can_be_overridden() -> 
     assert server.requests[1].headers["x-device"] == "1"
 
 
+def test_a_labelled_refusal_names_the_redacted_url_it_tried() -> None:
+    with ScriptedServer(hold_open, refuse_status=404) as server:
+        listener = Listener(server.url("/cable?token=abcd1234&v=2"), label="A#1")
+        with pytest.raises(UpgradeRefused) as info:
+            listener.connect()
+    assert str(info.value) == f"A#1: HTTP 404 on upgrade of {server.url('/cable?token=***&v=2')}"
+    assert info.value.url == server.url("/cable?token=***&v=2") and "abcd1234" not in str(info.value)
+
+
 def test_token_is_redacted_in_the_transcript_and_errors() -> None:
     transcript = Transcript()
     transcript.add_secret("s3cr3t-bearer")
@@ -129,6 +138,8 @@ def test_token_is_redacted_in_the_transcript_and_errors() -> None:
             listener.connect()
     dumped = json.dumps(transcript.to_json())
     assert "s3cr3t" not in dumped and "s3cr3t" not in str(info.value)
+    # the message names the URL it tried, its token redacted
+    assert str(info.value) == f"{server.url('/ws?token=***&device=7')}: HTTP 401 on upgrade"
     connect = next(e for e in transcript.entries() if e.data.get("event") == "connect")
     assert "token=***" in connect.data["url"] and "device=7" in connect.data["url"]
     assert connect.data["headers"]["Authorization"] == "***"
