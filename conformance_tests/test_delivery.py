@@ -7,7 +7,7 @@ FAMILY = "delivery"
 rule = pytest.mark.rule
 
 
-@rule("DLV-007", "DLV-001", "DLV-006", "FRND-002")
+@rule("DLV-007", "DLV-001", "DLV-004", "DLV-006", "FRND-002")
 def test_notifications_to_one_recipient_keep_the_order_of_their_actions(check):
     """A invites B, withdraws, invites again: B's connections receive new_request, canceled, new_request in that order."""
     a = check.user("A", connections=0, devices=0)
@@ -22,7 +22,7 @@ def test_notifications_to_one_recipient_keep_the_order_of_their_actions(check):
     check.expect_order(events)
 
 
-@rule("DLV-001", "DLV-004")
+@rule("DLV-001", "DLV-004", "CHAT-001")
 def test_a_connection_opened_later_receives_later_notifications(check, listener):
     """B opens a second connection between two chats: the second chat reaches both connections."""
     a = check.user("A", connections=0, devices=0)

@@ -129,7 +129,7 @@ def check(request: pytest.FixtureRequest, target: Any, fcm_inbox: Any) -> Iterat
 
     transcript = Transcript()
     the_check = Check(
-        name=_check_id(request.node), target=target.with_transcript(transcript), contract=load_contract(),
+        name=_check_id(request.node.nodeid), target=target.with_transcript(transcript), contract=load_contract(),
         inbox=fcm_inbox, transcript=transcript, strict=request.config.getoption("--b4a-strict"),
     )
     request.node._b4a_check = the_check
@@ -160,14 +160,21 @@ class CheckFailed(AssertionError):
     """The check found violations that fail it (MUST, or SHOULD in strict mode)."""
 
 
-def _check_id(item: pytest.Item) -> str:
-    return item.nodeid.split("conformance_tests/")[-1]
+def _check_id(nodeid: str) -> str:
+    return nodeid.split("conformance_tests/")[-1]
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    result = yield
     the_check = getattr(item, "_b4a_check", None)
+    try:
+        result = yield
+    except pytest.skip.Exception:
+        # A flow that stopped half-way (the target lacks a later action) keeps what it found:
+        # settle and judge the part that ran, then skip (the verdict keeps the violations).
+        if the_check is not None and the_check.events:
+            the_check.finish()
+        raise
     if the_check is not None:
         the_check.finish()
         failing = the_check.failing()
@@ -176,51 +183,91 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     return result
 
 
+def _reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    text = str(report.longrepr or "").strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    # pytest's own long form ends with "E   SomeError: message": that last E line says it best
+    errors = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    return (errors[-1] if errors else lines[-1] if lines else "failed")[:500]
+
+
 def _outcome(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[Outcome, str]:
+    from harness.check import CouldNotCheck
+
     the_check = getattr(item, "_b4a_check", None)
     strict = item.config.getoption("--b4a-strict")
     violations = the_check.violations if the_check else []
+    problems = "; ".join(the_check.problems) if the_check and the_check.problems else ""
     if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return Outcome.SKIP, reason.removeprefix("Skipped: ")
-    if call.excinfo is None:
-        return Outcome.for_violations(violations, strict=strict), ""
+        reason = _reason(report)
+        if violations:  # found before the skip: the check fails with them, and says what it skipped
+            outcome = Outcome.for_violations(violations, strict=strict)
+            return outcome, f"{len(violations)} violation(s); then skipped: {reason}"
+        return Outcome.SKIP, reason
+    if call.excinfo is None or isinstance(call.excinfo.value, CheckFailed):
+        if the_check is not None:
+            outcome = the_check.outcome()
+            message = f"{len(the_check.failing())} violation(s)" if outcome is Outcome.FAIL else ""
+            if problems:
+                message = "; ".join(filter(None, [message, problems]))
+            if outcome is Outcome.SKIP and not message:
+                message = "nothing was judged"
+            return outcome, message
+        return Outcome.PASS, ""
     exc = call.excinfo.value
-    if isinstance(exc, CheckFailed):
-        return Outcome.for_violations(violations, strict=strict), f"{len(the_check.failing())} violation(s)" if the_check else str(exc)
+    if isinstance(exc, CouldNotCheck):
+        return (Outcome.FAIL if the_check and the_check.failing() else Outcome.ERROR), f"could not check: {exc}"
     if isinstance(exc, AssertionError):
         return Outcome.FAIL, str(exc).splitlines()[0] if str(exc) else "assertion failed"
     return Outcome.ERROR, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report: pytest.TestReport = yield
-    if not isinstance(item, pytest.Function) or "check" not in item.fixturenames:
-        return report
-    # One result per check: from the call phase, or from setup when setup skipped or failed.
-    if not (call.when == "call" or (call.when == "setup" and report.outcome != "passed")):
-        return report
+def _result(item: pytest.Item, outcome: Outcome, message: str, duration: float) -> Any:
     from harness.contract import load_contract
     from harness.report.model import CheckResult
 
-    outcome, message = _outcome(item, report, call)
     the_check = getattr(item, "_b4a_check", None)
-    rules = list(_rules_of(item))
+    declared = _rules_of(item)
+    rules = list(declared)
     for violation in the_check.violations if the_check else []:
         if violation.rule_id not in rules:
             rules.append(violation.rule_id)
+    if the_check is not None:
+        verdicts = the_check.rule_verdicts(declared)
+    else:  # a team's own test without the check fixture: its assertions judged its rules
+        verdicts = {r: (outcome if outcome in (Outcome.PASS, Outcome.FAIL) else Outcome.SKIP, "the test's own assertions")
+                    for r in declared}
     contract = load_contract()
-    doc = inspect.getdoc(item.function) or item.name
-    result = CheckResult(
-        id=_check_id(item), name=item.name, family=_family_of(item), description=doc.split("\n\n")[0].replace("\n", " "),
-        expectation="; ".join(f"{r} {contract.rule(r).level.value}: {contract.rule(r).title}" for r in _rules_of(item)),
+    function = getattr(item, "function", None)
+    doc = (inspect.getdoc(function) if function else None) or item.name
+    return CheckResult(
+        id=_check_id(item.nodeid), name=item.name, family=_family_of(item), description=doc.split("\n\n")[0].replace("\n", " "),
+        expectation="; ".join(f"{r} {contract.rule(r).level.value}: {contract.rule(r).title}" for r in declared),
         rule_ids=tuple(rules), outcome=outcome, violations=tuple(the_check.violations if the_check else ()),
-        duration_s=report.duration if call.when == "call" else 0.0,
-        transcript=tuple(the_check.transcript.to_json()) if the_check else (),
+        duration_s=duration, transcript=tuple(the_check.transcript.to_json()) if the_check else (),
         delivery=tuple(the_check.delivery) if the_check else (), message=message,
-        reproduce=the_check.reproduce() if the_check else "",
+        reproduce=the_check.reproduce() if the_check else "", rules=verdicts,
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if not isinstance(item, pytest.Function):
+        return report
+    # One result per test: from the call phase, or from setup when setup skipped or failed; a
+    # teardown that fails adds an ERROR result for the same id (b4a run keeps the worse one).
+    if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
+        outcome, message = _outcome(item, report, call)
+        if call.when == "setup" and report.failed:
+            outcome, message = Outcome.ERROR, f"setup failed: {_reason(report)}"
+    elif call.when == "teardown" and report.failed:
+        outcome, message = Outcome.ERROR, f"teardown failed: {_reason(report)}"
+    else:
+        return report
+    result = _result(item, outcome, message, report.duration if call.when == "call" else 0.0)
     report.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json(), default=str)))
     return report
 
@@ -229,9 +276,29 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     config = getattr(report, "config", None) or _CONFIG.get("config")
     if config is None:
         return
-    for name, value in report.user_properties:
-        if name == RESULT_PROPERTY:
-            config.stash[RESULTS].append(json.loads(str(value)))
+    carried = [json.loads(str(value)) for name, value in report.user_properties if name == RESULT_PROPERTY]
+    config.stash[RESULTS].extend(carried)
+    if report.failed and not carried:
+        # A failure no check turned into a result (an xdist worker that crashed mid-test, a
+        # hook that broke): it still becomes one, so a run can never pass over it.
+        config.stash[RESULTS].append(_orphan(report.nodeid, f"{report.when} failed: {_reason(report)}"))
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    config = _CONFIG.get("config")
+    if config is not None and report.failed and not hasattr(config, "workerinput"):
+        config.stash[RESULTS].append(_orphan(report.nodeid or "(collection)", f"could not collect: {_reason(report)}"))  # type: ignore[arg-type]
+
+
+def _orphan(nodeid: str, message: str) -> dict[str, Any]:
+    """An ERROR result for a test id that produced no result of its own."""
+    from harness.report.model import CheckResult
+
+    return CheckResult(
+        id=_check_id(nodeid), name=nodeid.rsplit("::", 1)[-1], family=None, description="", expectation="",
+        rule_ids=(), outcome=Outcome.ERROR, violations=(), duration_s=0.0, transcript=(), delivery=(),
+        message=message,
+    ).to_json()
 
 
 _CONFIG: dict[str, pytest.Config] = {}

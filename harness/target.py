@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 import shlex
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ from urllib.parse import parse_qsl, quote, urlencode
 import requests
 
 from harness.profile import ACTION_DEFAULTS, ACTION_PARAMS, Profile, Step, contract_game_transitions
+from harness.profile.actions import action_named, game_verb_for
+from harness.profile.urls import api_url, websocket_url
 from harness.templating import TemplateError, placeholders, render_text, render_value, to_text
 from harness.transcript import Entry, Transcript
 
@@ -29,7 +32,7 @@ _RESERVED = frozenset({"actor", "user", "other", "token", "name", "device_token"
 @dataclasses.dataclass(frozen=True)
 class User:
     label: str
-    id: int  # as the backend gave it (an int for a backend that follows the contract)
+    id: int | str  # as the backend's REST API gave it ("42" from an API with string ids); payloads use ints
     token: str
     name: str
 
@@ -56,12 +59,22 @@ class Unsupported(Exception):
     """The profile lacks the action; checks turn this into SKIP."""
 
 
+class _GameIdOnce:
+    """The looked-up game id, shared by a Target and its bound copies: one lookup per Target."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.found = False
+        self.value: Any = None
+
+
 class Target:
     def __init__(self, profile: Profile, transcript: Transcript | None = None) -> None:
         self.profile = profile
         self.transcript = transcript if transcript is not None else Transcript()
         self._session = requests.Session()
         self._bad_token = "invalid-" + secrets.token_urlsafe(12)
+        self._game_id = _GameIdOnce()
 
     def with_transcript(self, transcript: Transcript) -> Target:
         """A copy sharing the HTTP session, recording into a check's own transcript."""
@@ -93,19 +106,69 @@ class Target:
     def supports(self, action: str) -> bool:
         return action in self.profile.actions
 
-    def supports_transition(self, from_state: str | None, to_state: str) -> bool:
-        """Can the profile drive this game transition? None -> to_state means creating the session.
+    def sends(self, action: str, param: str) -> bool:
+        """Whether the profile's steps for `action` use the parameter `param` (`{{scheduled_at}}`):
+        a check asking the target for a value the profile never sends could only judge a default."""
+        steps = self.profile.actions.get(action, ())
+        return any(param in placeholders(text) for step in steps
+                   for text in _texts((step.path, step.url, dict(step.query), dict(step.headers), step.json)))
 
-        Only transitions of the contract's graph count: an invalid one is supported by nobody.
+    def supports_transition(self, from_state: str | None, to_state: str) -> bool:
+        """Can the profile drive this game transition? None -> "requested" means creating the session.
+
+        Only transitions of the contract's graph count (an invalid one is supported by nobody), with
+        an action for the target state, and listed in supports.game_transitions when it is a list.
         """
         if from_state is None:
             return to_state == "requested" and self.supports("game.create")
-        if not self.supports("game.transition"):
-            return False
-        if (from_state, to_state) not in contract_game_transitions():
+        if (from_state, to_state) not in contract_game_transitions() or self.transition_action(to_state) is None:
             return False
         wanted = self.profile.game_transitions
         return wanted is None or (from_state, to_state) in wanted
+
+    def transition_action(self, to_state: str) -> str | None:
+        """The action that moves a session to `to_state`: its game.<verb>, else game.transition, else None."""
+        verb = game_verb_for(to_state)
+        if verb is not None and self.supports(verb):
+            return verb
+        return "game.transition" if self.supports("game.transition") else None
+
+    def game_transition(self, actor: User, other: User | None, *, from_state: str | None, to_state: str,
+                        **params: Any) -> ActionResult:
+        """Move a session to `to_state` through transition_action(to_state), passing state and from_state.
+
+        Works for moves outside the contract's graph too: checks drive those on purpose to see them refused.
+        """
+        action = self.transition_action(to_state)
+        if action is None:
+            verb = game_verb_for(to_state)
+            needs = f"actions.{verb} or actions.game.transition" if verb else "actions.game.transition"
+            raise Unsupported(f"the profile has no action for a game transition to {to_state} (needs {needs})")
+        return self.act(action, actor, other, **{**params, "state": to_state, "from_state": from_state})
+
+    def game_id(self) -> Any:
+        """The game catalogue id for game.create: games.game_id, or what games.lookup extracts (run once)."""
+        games = self.profile.games
+        if games is None:
+            raise Unsupported("the profile has no games section")
+        if games.lookup is None:
+            return games.game_id
+        once = self._game_id
+        with once.lock:  # checks on several threads wait for the one lookup
+            if not once.found:
+                once.value = self._look_up_game_id(games.lookup)
+                once.found = True
+            return once.value
+
+    def _look_up_game_id(self, steps: tuple[Step, ...]) -> Any:
+        user = self.create_user("games")
+        result = self._run("games.lookup", steps, self._user_variables(user), user.label)
+        if not result.ok:
+            raise TargetError(f"games.lookup: the target refused to list games: HTTP {result.status}: {_snippet(result.body)}")
+        value = result.vars.get("game_id")
+        if value is None or isinstance(value, (bool, dict, list)) or value == "":
+            raise TargetError(f"games.lookup: the extracted game_id is not an id: {_snippet(value)}")
+        return value
 
     def act(self, action: str, actor: User, other: User | None = None, **params: Any) -> ActionResult:
         """Run an action's steps as `actor`. 4xx -> refused=True; 5xx or no answer -> TargetError."""
@@ -116,12 +179,18 @@ class Target:
         clash = _RESERVED & params.keys()
         if clash:
             raise ValueError(f"{action}: parameter names {sorted(clash)} are reserved")
-        variables = {**ACTION_DEFAULTS.get(action, {}), **params, **self._user_variables(actor)}
+        steps = self.profile.actions[action]
+        given = {**ACTION_DEFAULTS.get(action, {}), **params}
+        if "game_id" not in given and "game_id" in action_named(action).receives and self.profile.games is not None \
+                and "game_id" in _placeholder_roots(steps):
+            given["game_id"] = self.game_id()  # the catalogue's id, unless the check passes the session's
+        variables = {**given, **self._user_variables(actor)}
         if other is not None:
             variables["other"] = other
             self.transcript.add_secret(other.token)
-        result = self._run(action, self.profile.actions[action], variables, actor.label)
-        return dataclasses.replace(result, vars={**params, **result.vars})
+        result = self._run(action, steps, variables, actor.label)
+        # what was sent (defaults included) and what came back: the next action of the flow gets both
+        return dataclasses.replace(result, vars={**given, **result.vars})
 
     # -- presence ------------------------------------------------------------------------------
 
@@ -198,8 +267,7 @@ class Target:
                 pairs.append((key, rendered))
         except TemplateError as error:
             raise TargetError(f"websocket.url: {error}") from None
-        if url.startswith("/"):
-            url = re.sub(r"^http", "ws", self.profile.base_url) + url
+        url = websocket_url(self.profile.base_url, url)
         return f"{url}?{urlencode(pairs)}" if pairs else url
 
     def _websocket_headers(self, variables: Mapping[str, Any], with_credentials: bool) -> dict[str, str]:
@@ -263,7 +331,7 @@ class Target:
 
     def _prepare(self, step: Step, variables: Mapping[str, Any], where: str) -> tuple[requests.PreparedRequest, Any, dict[str, str]]:
         try:
-            url = render_text(step.url, variables) if step.url else self.profile.base_url + render_text(step.path or "", variables, encode=_quote)
+            url = render_text(step.url, variables) if step.url else api_url(self.profile.base_url, render_text(step.path or "", variables, encode=_quote))
             query = {key: render_value(value, variables) for key, value in step.query.items()}
             headers = {key: render_text(value, variables) for key, value in step.headers.items()}
             body = render_value(step.json, variables) if step.has_json else None
@@ -286,8 +354,25 @@ class Target:
         return self._session.prepare_request(request), body, headers
 
 
+def _texts(value: Any) -> list[str]:
+    """Every string inside a templated value (nested dicts and lists included)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
 def _quote(value: str) -> str:
     return quote(value, safe="-._~")
+
+
+def _placeholder_roots(steps: tuple[Step, ...]) -> set[str]:
+    """Every variable the steps' templates use (`other` for {{other.id}})."""
+    return {name.split(".")[0] for step in steps
+            for value in (step.path, step.url, step.query, step.headers, step.json) for name in placeholders(value)}
 
 
 def _mentions_credentials(template: str) -> bool:

@@ -28,7 +28,7 @@ def probe(url: str, *, framing: str = "plain", identifier: dict[str, Any] | str 
         try:
             listener._start(UPGRADE_TIMEOUT)
         except UpgradeRefused as exc:
-            return _verdict(listener, Refusal(True, f"HTTP {exc.status} on upgrade", ()), transcript)
+            return _verdict(listener, Refusal(True, f"HTTP {exc.status} on upgrade", (), status=exc.status), transcript)
         deadline = time.monotonic() + wait
         # plain: readiness is immediate, so watch the socket for the whole window
         until = (State.ENDED,) if framing == "plain" else (State.READY, State.ENDED)

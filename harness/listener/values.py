@@ -57,3 +57,12 @@ class Refusal:
     how: str
     #: Anything delivered to the connection before the verdict.
     received: tuple[Received, ...]
+    #: The HTTP status the upgrade was answered with, when it was refused there.
+    status: int | None = None
+
+    @property
+    def as_the_contract_asks(self) -> bool:
+        """Refused the way the contract says (AUTH-001/002): HTTP 401/403 on the upgrade, or an
+        ActionCable `disconnect` with reason `unauthorized`. Accepting the upgrade and closing
+        afterwards, or rejecting only the subscription, is not such a refusal."""
+        return self.status in (401, 403) or self.how == "ActionCable disconnect (reason unauthorized)"

@@ -47,6 +47,8 @@ class CheckResult:
     delivery: tuple[DeliveryRow, ...]
     message: str = ""  # skip reason, error text, or the failure summary
     reproduce: str = ""  # the action's HTTP requests as curl lines (redacted)
+    #: rule id -> (its outcome in this check, why): PASS only where judged, SKIP where not reached
+    rules: dict[str, tuple[Outcome, str]] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class CheckResult:
             "expectation": self.expectation,
             "rule_ids": list(self.rule_ids),
             "outcome": self.outcome.value,
+            "rules": [{"rule_id": rule_id, "outcome": outcome.value, "note": note} for rule_id, (outcome, note) in self.rules.items()],
             "violations": [v.to_json() for v in self.violations],
             "duration_s": round(self.duration_s, 3),
             "transcript": list(self.transcript),
@@ -76,6 +79,7 @@ class CheckResult:
             duration_s=data.get("duration_s", 0.0), transcript=tuple(data.get("transcript", ())),
             delivery=tuple(DeliveryRow(**{k: (tuple(v) if k == "rule_ids" else v) for k, v in d.items() if k != "ok"}) for d in data.get("delivery", ())),
             message=data.get("message", ""), reproduce=data.get("reproduce", ""),
+            rules={r["rule_id"]: (Outcome(r["outcome"]), r.get("note", "")) for r in data.get("rules", ())},
         )
 
 
@@ -97,9 +101,10 @@ class RuleSummary:
     rule_id: str
     level: str
     title: str
-    outcome: Outcome  # worst over the checks that carry the rule; SKIP when none ran
-    checks: int
+    outcome: Outcome  # worst over the checks that judged the rule; SKIP when none did
+    checks: int  # checks that judged it
     failed: int
+    not_reached: int = 0  # checks that declared it but never judged it
 
 
 @dataclasses.dataclass(frozen=True)

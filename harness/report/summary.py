@@ -14,18 +14,32 @@ BROKEN = (Outcome.FAIL, Outcome.NON_STRICT)
 def rule_outcome(check: CheckResult, rule_id: str, *, strict: bool = False) -> Outcome:
     """The outcome of one rule within one check.
 
-    A check that failed on a violation of another rule held this one (PASS). A check that failed
-    without any violation (an assertion, a timeout) counts against every rule it carries.
+    From the check's own per-rule verdicts: PASS only where the check judged the rule and it
+    held; SKIP where the check declared the rule but never reached it. A check that ended in an
+    ERROR or SKIP without judging a rule gives that rule its own outcome (ERROR, SKIP): nothing
+    was judged, so nothing passed. Results written before per-rule verdicts existed fall back to
+    the violations.
     """
-    if check.outcome not in BROKEN or not check.violations:
-        return check.outcome
+    verdict = check.rules.get(rule_id)
+    if verdict is not None:
+        outcome = verdict[0]
+        if outcome is Outcome.SKIP and check.outcome in (Outcome.ERROR, Outcome.SKIP):
+            return check.outcome
+        return outcome
     own = [v for v in check.violations if v.rule_id == rule_id]
-    return Outcome.for_violations(own, strict=strict)
+    if own:
+        return Outcome.for_violations(own, strict=strict)
+    return check.outcome if check.outcome not in BROKEN else Outcome.PASS
 
 
 def carries(check: CheckResult, rule_id: str) -> bool:
     """A check exercises a rule it declares, and any rule it reports a violation of."""
-    return rule_id in check.rule_ids or any(v.rule_id == rule_id for v in check.violations)
+    return rule_id in check.rule_ids or rule_id in check.rules or any(v.rule_id == rule_id for v in check.violations)
+
+
+def judged(check: CheckResult, rule_id: str, *, strict: bool = False) -> bool:
+    """The check held or broke the rule (not merely declared it)."""
+    return carries(check, rule_id) and rule_outcome(check, rule_id, strict=strict) in (Outcome.PASS, *BROKEN)
 
 
 def build_rule_summaries(
@@ -34,19 +48,23 @@ def build_rule_summaries(
     """One summary per rule of the contract, in the contract's order.
 
     The outcome is the worst per-check outcome of the rule (`rule_outcome`) over the checks that
-    carry it, SKIP when none did. `strict` must be the run's: it decides whether a broken SHOULD
-    rule is FAIL or NON_STRICT.
+    judged it; SKIP when none did. Checks that declared the rule without judging it are counted
+    as `not_reached`. `strict` must be the run's: it decides whether a broken SHOULD is FAIL or
+    NON_STRICT.
     """
     checks = tuple(checks)
     summaries = []
     for rule in contract.rules.values():
         outcomes = [rule_outcome(c, rule.id, strict=strict) for c in checks if carries(c, rule.id)]
+        judged_outcomes = [o for o in outcomes if o in (Outcome.PASS, *BROKEN)]
+        errors = [o for o in outcomes if o is Outcome.ERROR]
         summaries.append(RuleSummary(
             rule_id=rule.id,
             level=rule.level.value,
             title=rule.title,
-            outcome=Outcome.worst(outcomes) if outcomes else Outcome.SKIP,
-            checks=len(outcomes),
-            failed=sum(1 for o in outcomes if o in BROKEN),
+            outcome=Outcome.worst(judged_outcomes + errors) if judged_outcomes or errors else Outcome.SKIP,
+            checks=len(judged_outcomes),
+            failed=sum(1 for o in judged_outcomes if o in BROKEN),
+            not_reached=len(outcomes) - len(judged_outcomes),
         ))
     return tuple(summaries)
