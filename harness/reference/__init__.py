@@ -29,13 +29,18 @@ class ReferenceBackend:
 
     def __init__(self, port: int = 0, fcm_emulator_url: str | None = None,
                  faults: Iterable[str] = (), ring_timeout: float = 1.0, db: str = ":memory:",
-                 host: str = "127.0.0.1", boot_timeout: float = 10.0) -> None:
+                 host: str = "127.0.0.1", boot_timeout: float = 10.0,
+                 styles: Iterable[str] = ()) -> None:
         self.command = [sys.executable, "-m", "harness", "serve", "--host", host,
                         "--port", str(port), "--db", db, "--ring-timeout", str(ring_timeout)]
         if fcm_emulator_url:
             self.command += ["--fcm-emulator", fcm_emulator_url]
         for fault in faults:
             self.command += ["--fault", fault]
+        self.styles = tuple(styles)  # convention styles (harness.reference.styles.STYLES)
+        for style in self.styles:
+            self.command += ["--style", style]
+        self.ring_timeout = ring_timeout
         self.boot_timeout = boot_timeout
         self.base_url = ""
         self.output: list[str] = []  # everything the process printed, for failure messages
@@ -81,6 +86,14 @@ class ReferenceBackend:
                 self.stop()
                 raise ReferenceBackendError(f"{self.base_url}/health did not answer in time")
             time.sleep(0.02)
+
+    @property
+    def api_url(self) -> str:
+        """The REST base URL: `base_url` plus the styles' path prefix (e.g. /api/v1), what a
+        style profile's base_url is. `base_url` (host root) serves /health, /ws and /cable."""
+        from harness.reference.styles import parse_styles
+
+        return self.base_url + parse_styles(self.styles).prefix
 
     @property
     def ws_url(self) -> str:

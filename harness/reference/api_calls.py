@@ -12,8 +12,10 @@ from harness.reference import payloads
 from harness.reference.auth import caller
 from harness.reference.errors import conflict, forbidden, not_found
 from harness.reference.models import Call, User
+from harness.reference.rest import read_body, respond, time_view
 from harness.reference.state import Backend, Notification
-from harness.reference.validation import Body, other_user, path_id
+from harness.reference.styles import Conventions
+from harness.reference.validation import other_user, path_id
 
 #: action -> (who may do it, statuses it applies to, new status)
 ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -23,10 +25,13 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 
 
-def view(call: Call) -> dict[str, object]:
-    return {"id": call.id, "session_id": call.session_id, "status": call.status,
+def view(call: Call, conventions: Conventions) -> dict[str, object]:
+    # the envelope style nests the OpenVidu session as a resource of its own
+    session: dict[str, object] = ({"session": {"id": call.session_id}} if conventions.envelope
+                                  else {"session_id": call.session_id})
+    return {"id": call.id, **session, "status": call.status,
             "caller_id": call.caller_id, "callee_id": call.callee_id,
-            "scheduled_at": payloads.format_time(call.scheduled_at) if call.scheduled_at else None}
+            "scheduled_at": time_view(call.scheduled_at, conventions)}
 
 
 def _note(backend: Backend, call: Call, status: str, recipient: int) -> list[Notification]:
@@ -35,8 +40,8 @@ def _note(backend: Backend, call: Call, status: str, recipient: int) -> list[Not
 
 async def _read_callee(request: Request, user: User, backend: Backend,
                        scheduled: bool) -> tuple[int, datetime | None]:
-    body = await Body.read(request, "callee_id", *(("scheduled_at",) if scheduled else ()))
-    callee_id = body.integer("callee_id", 1)
+    body = await read_body(request, "call", "callee_id", *(("scheduled_at",) if scheduled else ()))
+    callee_id = body.ident("callee_id")
     scheduled_at = body.time("scheduled_at", nullable=False) if scheduled else None
     body.done()
     other_user(backend.store, user.id, "callee_id", callee_id, "callee")
@@ -46,24 +51,25 @@ async def _read_callee(request: Request, user: User, backend: Backend,
 async def request_call(request: Request) -> JSONResponse:
     backend, user = caller(request)
     callee_id, _ = await _read_callee(request, user, backend, scheduled=False)
-    if backend.hub.count(callee_id) == 0 and "no-user-not-available" not in backend.faults:
+    if not backend.hub.online(callee_id) and "no-user-not-available" not in backend.faults:
         call = backend.store.create_call(user.id, callee_id, "user_not_available")
         await backend.notify(_note(backend, call, "user_not_available", user.id))
-        return JSONResponse(view(call), 201)
+        return respond(request, view(call, backend.conventions), 201)
     call = backend.store.create_call(user.id, callee_id, "requested")
     await backend.notify(_note(backend, call, "requested", callee_id))
     if "no-user-not-responding" not in backend.faults:
+        ring = backend.ring_timeout / (2 if "ring-too-early" in backend.faults else 1)
         loop = asyncio.get_running_loop()
         backend.ring_timers[call.id] = loop.call_later(
-            backend.ring_timeout, lambda: backend.spawn(_ring_expired(backend, call)))
-    return JSONResponse(view(call), 201)
+            ring, lambda: backend.spawn(_ring_expired(backend, call)))
+    return respond(request, view(call, backend.conventions), 201)
 
 
 async def _ring_expired(backend: Backend, call: Call) -> None:
     backend.ring_timers.pop(call.id, None)
     with backend.store.transaction() as db:
         ended = backend.store.set_status(db, "calls", call.id, ("requested",), "not_responding")
-    if ended:
+    if ended or "ring-timer-not-cancelled" in backend.faults:
         await backend.notify(_note(backend, call, "user_not_responding", call.caller_id))
 
 
@@ -72,7 +78,7 @@ async def schedule(request: Request) -> JSONResponse:
     callee_id, scheduled_at = await _read_callee(request, user, backend, scheduled=True)
     call = backend.store.create_call(user.id, callee_id, "scheduled", scheduled_at)
     await backend.notify(_note(backend, call, "scheduled", callee_id))
-    return JSONResponse(view(call), 201)
+    return respond(request, view(call, backend.conventions), 201)
 
 
 async def transition(request: Request) -> JSONResponse:
@@ -93,9 +99,10 @@ async def transition(request: Request) -> JSONResponse:
     if not changed:
         current = backend.store.call(call.id)
         raise conflict(f"cannot {action}: the call is {current.status if current else 'gone'}")
-    timer = backend.ring_timers.pop(call.id, None)
-    if timer is not None:
-        timer.cancel()
+    if "ring-timer-not-cancelled" not in backend.faults:
+        timer = backend.ring_timers.pop(call.id, None)
+        if timer is not None:
+            timer.cancel()
     other = call.other(user.id)
     await backend.notify(_note(backend, call, new, other))
-    return JSONResponse(view(replace(call, status=new)))
+    return respond(request, view(replace(call, status=new), backend.conventions))

@@ -7,18 +7,19 @@ from starlette.responses import JSONResponse
 from harness.reference import payloads
 from harness.reference.auth import caller
 from harness.reference.errors import forbidden, not_found
+from harness.reference.rest import read_body, respond
 from harness.reference.state import Notification
-from harness.reference.validation import Body, other_user, path_id
+from harness.reference.validation import other_user, path_id
 
 
 async def open_thread(request: Request) -> JSONResponse:
     backend, user = caller(request)
-    body = await Body.read(request, "participant_id")
-    participant_id = body.integer("participant_id", 1)
+    body = await read_body(request, "chat_thread", "participant_id")
+    participant_id = body.ident("participant_id")
     body.done()
     other_user(backend.store, user.id, "participant_id", participant_id, "user")
     thread, created = backend.store.open_chat_thread(user.id, participant_id)
-    return JSONResponse(payloads.thread_view(thread), 201 if created else 200)
+    return respond(request, payloads.thread_view(thread), 201 if created else 200)
 
 
 async def post_message(request: Request) -> JSONResponse:
@@ -26,7 +27,7 @@ async def post_message(request: Request) -> JSONResponse:
     thread = backend.store.chat_thread(path_id(request, "id", "chat thread"))
     if thread is None:
         raise not_found("chat thread")
-    body = await Body.read(request, "text")
+    body = await read_body(request, "message", "text")
     text = body.string("text", 1, 4000)
     body.done()
     if user.id not in thread.participant_ids:
@@ -39,5 +40,7 @@ async def post_message(request: Request) -> JSONResponse:
         notes += [Notification(uid, payload) for uid in backend.hub.online_users()
                   if uid != recipient]
     await backend.notify(notes)
-    return JSONResponse({"id": message.id, "thread_id": thread.id, "sender_id": user.id,
-                         "text": text}, 201)
+    # the envelope style nests the thread as a resource of its own
+    where = ({"thread": {"id": thread.id}} if backend.conventions.envelope
+             else {"thread_id": thread.id})
+    return respond(request, {"id": message.id, **where, "sender_id": user.id, "text": text}, 201)

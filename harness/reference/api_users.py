@@ -6,7 +6,8 @@ from starlette.responses import JSONResponse, Response
 
 from harness.reference.auth import backend_of, caller
 from harness.reference.errors import not_found
-from harness.reference.validation import Body, path_id
+from harness.reference.rest import read_body, respond
+from harness.reference.validation import path_id
 
 
 async def health(request: Request) -> JSONResponse:
@@ -15,25 +16,27 @@ async def health(request: Request) -> JSONResponse:
 
 async def create_user(request: Request) -> JSONResponse:
     backend = backend_of(request)
-    body = await Body.read(request, "name")
+    body = await read_body(request, "user", "name")
     name = body.string("name", 1, 64)
     body.done()
     user = backend.store.create_user(name)
-    return JSONResponse({"id": user.id, "name": user.name, "token": user.token}, 201)
+    return respond(request, {"id": user.id, "name": user.name, "token": user.token}, 201)
 
 
 async def me(request: Request) -> JSONResponse:
     _, user = caller(request)
-    return JSONResponse({"id": user.id, "name": user.name})
+    return respond(request, {"id": user.id, "name": user.name})
 
 
 async def add_device(request: Request) -> JSONResponse:
     backend, user = caller(request)
-    body = await Body.read(request, "token")
-    token = body.string("token", 1, 4096)
+    # the envelope style names the field as Rails apps do: {"device": {"fcm_token": T}}
+    key = "fcm_token" if backend.conventions.envelope else "token"
+    body = await read_body(request, "device", key)
+    token = body.string(key, 1, 4096)
     body.done()
     backend.store.add_device(user.id, token)
-    return JSONResponse({"token": token}, 201)
+    return respond(request, {key: token}, 201)
 
 
 async def remove_device(request: Request) -> Response:
@@ -49,5 +52,5 @@ async def presence(request: Request) -> JSONResponse:
     if backend.store.user(user_id) is None:
         raise not_found("user")
     connections = backend.hub.count(user_id)
-    return JSONResponse({"user_id": user_id, "online": connections > 0,
-                         "connections": connections})
+    return respond(request, {"user_id": user_id, "online": connections > 0,
+                             "connections": connections})

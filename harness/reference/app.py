@@ -11,12 +11,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from harness.reference import api_calls, api_chat, api_friendships, api_games, api_users
 from harness.reference.errors import ApiError
 from harness.reference.sockets import cable_endpoint, plain_endpoint
 from harness.reference.state import Backend
+from harness.reference.styles import Conventions
 
 log = logging.getLogger("b4a.reference")
 
@@ -28,7 +29,9 @@ def openapi_text() -> str:
 
 def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    token_header = request.app.state.backend.conventions.token_header
+    headers = ({"WWW-Authenticate": "Token" if token_header else "Bearer"}
+               if exc.status == 401 else None)
     return JSONResponse(exc.body(), exc.status, headers=headers)
 
 
@@ -52,31 +55,17 @@ def create_app(backend: Backend) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        for timer in backend.ring_timers.values():
+        for timer in (*backend.ring_timers.values(), *backend.delayed):
             timer.cancel()
         backend.pusher.close()
         backend.store.close()
 
-    routes = [
-        Route("/health", api_users.health, methods=["GET"]),
-        Route("/openapi.json", openapi, methods=["GET"]),
-        Route("/users", api_users.create_user, methods=["POST"]),
-        Route("/me", api_users.me, methods=["GET"]),
-        Route("/devices", api_users.add_device, methods=["POST"]),
-        Route("/devices/{token:path}", api_users.remove_device, methods=["DELETE"]),
-        Route("/presence/{user_id}", api_users.presence, methods=["GET"]),
-        Route("/friendships", api_friendships.collection, methods=["GET", "POST"]),
-        Route("/friendships/{id}/{action}", api_friendships.transition, methods=["POST"]),
-        Route("/games/sessions", api_games.create, methods=["POST"]),
-        Route("/games/sessions/{id}/state", api_games.change_state, methods=["POST"]),
-        Route("/chat/threads", api_chat.open_thread, methods=["POST"]),
-        Route("/chat/threads/{id}/messages", api_chat.post_message, methods=["POST"]),
-        Route("/calls", api_calls.request_call, methods=["POST"]),
-        Route("/calls/schedule", api_calls.schedule, methods=["POST"]),
-        Route("/calls/{id}/{action}", api_calls.transition, methods=["POST"]),
-        WebSocketRoute("/ws", plain_endpoint),
-        WebSocketRoute("/cable", cable_endpoint),
-    ]
+    routes: list[BaseRoute] = [Route("/health", api_users.health, methods=["GET"])]
+    if backend.conventions.is_default:  # the document describes the default style only
+        routes.append(Route("/openapi.json", openapi, methods=["GET"]))
+    routes += [*_api_routes(backend.conventions),
+               WebSocketRoute("/ws", plain_endpoint),
+               WebSocketRoute("/cable", cable_endpoint)]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -86,3 +75,40 @@ def create_app(backend: Backend) -> Starlette:
     app.state.backend = backend
     json.loads(document)  # fail at start, not per request, if the packaged document is broken
     return app
+
+
+def _api_routes(conventions: Conventions) -> list[Route]:
+    """The REST routes under the active conventions: one handler per endpoint, styles choose
+    paths and methods (default: exactly the routes of openapi.json)."""
+    p = conventions.prefix
+    routes = [
+        Route(p + "/users", api_users.create_user, methods=["POST"]),
+        Route(p + "/me", api_users.me, methods=["GET"]),
+        Route(p + "/devices", api_users.add_device, methods=["POST"]),
+        Route(p + "/devices/{token:path}", api_users.remove_device, methods=["DELETE"]),
+        Route(p + "/presence/{user_id}", api_users.presence, methods=["GET"]),
+        Route(p + "/friendships", api_friendships.collection, methods=["GET", "POST"]),
+    ]
+    if conventions.patch_state:
+        routes.append(Route(p + "/friendships/{id}", api_friendships.patch_or_delete,
+                            methods=["PATCH", "DELETE"]))
+    else:
+        routes.append(Route(p + "/friendships/{id}/{action}", api_friendships.transition,
+                            methods=["POST"]))
+    if conventions.catalogue:
+        routes.append(Route(p + "/games", api_games.catalogue, methods=["GET"]))
+    sessions = p + conventions.game_sessions_path
+    routes.append(Route(sessions, api_games.create, methods=["POST"]))
+    if conventions.verbs:
+        routes.append(Route(sessions + "/{id}/{verb}", api_games.verb, methods=["POST"]))
+    if conventions.patch_state:
+        routes.append(Route(sessions + "/{id}", api_games.patch, methods=["PATCH"]))
+    if not (conventions.verbs or conventions.patch_state):
+        routes.append(Route(sessions + "/{id}/state", api_games.change_state, methods=["POST"]))
+    return routes + [
+        Route(p + "/chat/threads", api_chat.open_thread, methods=["POST"]),
+        Route(p + "/chat/threads/{id}/messages", api_chat.post_message, methods=["POST"]),
+        Route(p + "/calls", api_calls.request_call, methods=["POST"]),
+        Route(p + "/calls/schedule", api_calls.schedule, methods=["POST"]),
+        Route(p + "/calls/{id}/{action}", api_calls.transition, methods=["POST"]),
+    ]

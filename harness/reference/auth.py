@@ -7,6 +7,9 @@ from harness.reference.errors import ApiError
 from harness.reference.models import User
 from harness.reference.state import Backend
 
+#: where the token-header style expects the token (REST requests)
+TOKEN_HEADER = "X-Auth-Token"
+
 
 def backend_of(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
@@ -22,7 +25,12 @@ def bearer(header: str) -> str | None:
 def caller(request: Request) -> tuple[Backend, User]:
     """The backend and the authenticated user; 401 if the token is missing or unknown."""
     backend = backend_of(request)
-    token = bearer(request.headers.get("authorization", ""))
+    if backend.conventions.token_header:  # the token-header style ignores Authorization
+        token = request.headers.get(TOKEN_HEADER, "").strip() or None
+        if token is None:
+            raise ApiError(401, f"missing token ({TOKEN_HEADER}: <token>)")
+    else:
+        token = bearer(request.headers.get("authorization", ""))
     if token is None:
         raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)")
     user = backend.store.user_by_token(token)

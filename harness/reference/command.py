@@ -8,6 +8,7 @@ import sys
 
 from harness.exit_codes import ExitCode
 from harness.reference.faults import format_fault_table, parse_faults
+from harness.reference.styles import format_style_table, parse_styles
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -26,12 +27,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="switch on a deliberate contract bug (repeatable; see --list-faults)")
     parser.add_argument("--list-faults", action="store_true",
                         help="print the fault switches with the rule each breaks, and exit")
+    parser.add_argument("--style", action="append", default=[], metavar="NAME",
+                        help="speak another backend's conventions: a bundle (rails, node) or "
+                        "single conventions such as verbs, envelope, prefix=/api/v1 "
+                        "(repeatable or comma-separated; see --list-styles)")
+    parser.add_argument("--list-styles", action="store_true",
+                        help="print the convention styles and bundles, and exit")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.list_faults:
         print(format_fault_table())
         return ExitCode.OK
+    if args.list_styles:
+        print(format_style_table())
+        return ExitCode.OK
+    try:
+        args.conventions = parse_styles(args.style)
+    except ValueError as exc:
+        print(f"b4a serve: {exc}", file=sys.stderr)
+        return ExitCode.ERROR
     try:
         faults = parse_faults(args.fault)
     except ValueError as exc:
@@ -79,13 +94,18 @@ def _serve(args: argparse.Namespace, faults: frozenset[str], sock: socket.socket
         print(f"b4a serve: cannot open database {args.db}: {exc}", file=sys.stderr)
         return ExitCode.ERROR
     backend = Backend(store=store, hub=Hub(faults), pusher=Pusher(credentials, store, faults),
-                      faults=faults, ring_timeout=args.ring_timeout)
+                      faults=faults, ring_timeout=args.ring_timeout,
+                      conventions=args.conventions)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     # first line is machine-readable: ReferenceBackend (and people) read the port from it
     print(f"b4a serve: listening on http://{shown}:{port}", flush=True)
     if faults:
         print(f"b4a serve: faults on: {', '.join(sorted(faults))}", flush=True)
+    if not args.conventions.is_default:
+        print(f"b4a serve: style {', '.join(args.conventions.names)}: "
+              f"{args.conventions.describe()}; REST API at "
+              f"http://{shown}:{port}{args.conventions.prefix}", flush=True)
     config = uvicorn.Config(create_app(backend), log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
     return ExitCode.OK

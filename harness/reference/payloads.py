@@ -10,13 +10,16 @@ from harness.reference.models import Call, ChatThread, GameSession
 Payload = dict[str, Any]
 
 
-def format_time(value: datetime) -> str:
-    """RFC 3339 in UTC with a "Z"; fractional seconds only when there are some."""
+def format_time(value: datetime, milliseconds: bool = False) -> str:
+    """RFC 3339 in UTC with a "Z"; fractional seconds only when there are some, or always
+    exactly three digits with `milliseconds` (the ms-dates style)."""
     value = value.astimezone(timezone.utc)
     # not strftime: glibc's %Y drops the leading zeros of years before 1000
     text = (f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
             f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}")
-    if value.microsecond:
+    if milliseconds:
+        text += f".{value.microsecond // 1000:03d}"
+    elif value.microsecond:
         text += f".{value.microsecond:06d}".rstrip("0")
     return text + "Z"
 
@@ -27,7 +30,7 @@ def friendship(status: str, recipient: int, friend_id: int, open_requests: int,
         "message": ("Friendship status changed" if "wrong-message-text" in faults
                     else "friendship status changed"),
         "message_type": "api_friendship_status",
-        "status": status,
+        "status": "cancelled" if status == "canceled" and "unknown-status" in faults else status,
         "friend_id": recipient if "wrong-friend-id" in faults else friend_id,
         "open_requests": open_requests + (1 if "open-requests-off-by-one" in faults else 0),
     }
@@ -38,15 +41,17 @@ def friendship(status: str, recipient: int, friend_id: int, open_requests: int,
     return payload
 
 
-def game_session(session: GameSession, for_partner: bool, faults: Set[str]) -> Payload:
+def game_session(session: GameSession, for_partner: bool, faults: Set[str],
+                 milliseconds: bool = False) -> Payload:
     user_id, partner_id = session.user_id, session.partner_id
     if for_partner and "game-relative-ids" in faults:
         user_id, partner_id = partner_id, user_id
     scheduled_at: str | None = None
     if session.scheduled_at is not None:
         scheduled_at = (session.scheduled_at.strftime("%Y-%m-%d %H:%M")
-                        if "bad-date-time" in faults else format_time(session.scheduled_at))
-    return {
+                        if "bad-date-time" in faults
+                        else format_time(session.scheduled_at, milliseconds))
+    payload: Payload = {
         "message_type": "api_game_session_status",
         "session_id": session.id,
         "game_id": session.game_id,
@@ -56,6 +61,11 @@ def game_session(session: GameSession, for_partner: bool, faults: Set[str]) -> P
         "game_level": session.game_level,
         "scheduled_at": scheduled_at,
     }
+    if scheduled_at is None and "scheduled-at-empty" in faults:
+        payload["scheduled_at"] = ""
+    if scheduled_at is None and "scheduled-at-omitted" in faults:
+        del payload["scheduled_at"]
+    return payload
 
 
 def thread_view(thread: ChatThread) -> Payload:

@@ -7,9 +7,10 @@ import json
 import time
 from collections.abc import Callable
 
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from harness.reference.auth import bearer
+from harness.reference.auth import TOKEN_HEADER, bearer
 from harness.reference.hub import Connection
 from harness.reference.models import User
 from harness.reference.state import Backend
@@ -19,12 +20,27 @@ CHANNEL = "NotificationsChannel"
 PING_SECONDS = 3.0  # what Rails' ActionCable server uses
 
 
-def _authenticate(websocket: WebSocket, backend: Backend) -> User | None:
-    """Token from `?token=`, else `Authorization: Bearer`, else a `token` cookie."""
-    token = (websocket.query_params.get("token")
-             or bearer(websocket.headers.get("authorization", ""))
-             or websocket.cookies.get("token"))
-    return backend.store.user_by_token(token) if token else None
+def _token(websocket: WebSocket, backend: Backend) -> str | None:
+    """Token from `?token=`, else `Authorization: Bearer`, else a `token` cookie; with the
+    token-header style from `?access_token=`, else an `X-Auth-Token` header."""
+    if backend.conventions.token_header:
+        return (websocket.query_params.get("access_token")
+                or websocket.headers.get(TOKEN_HEADER.lower()) or None)
+    return (websocket.query_params.get("token")
+            or bearer(websocket.headers.get("authorization", ""))
+            or websocket.cookies.get("token"))
+
+
+def _authenticate(websocket: WebSocket, backend: Backend) -> tuple[bool, User | None]:
+    """(let in?, the user). Without faults only a known token gets in; the faults let in
+    sockets without credentials (as anonymous connections, user None)."""
+    token = _token(websocket, backend)
+    user = backend.store.user_by_token(token) if token else None
+    faults = backend.faults
+    admitted = (user is not None
+                or bool(faults & {"accept-unauthenticated-socket", "anonymous-receives-all"})
+                or token is not None and "accept-bad-token-socket" in faults)
+    return admitted, user
 
 
 async def _write(websocket: WebSocket, connection: Connection) -> None:
@@ -63,8 +79,13 @@ async def _serve(websocket: WebSocket, backend: Backend, connection: Connection,
 
 async def plain_endpoint(websocket: WebSocket) -> None:
     backend: Backend = websocket.app.state.backend
-    user = _authenticate(websocket, backend)
-    if user is None and "accept-unauthenticated-socket" not in backend.faults:
+    admitted, user = _authenticate(websocket, backend)
+    if not admitted and backend.conventions.upgrade_401:
+        # the ASGI denial-response extension: a real HTTP answer to the upgrade request
+        await websocket.send_denial_response(JSONResponse(
+            {"error": "missing or unknown token"}, 401))
+        return
+    if not admitted:
         # closing before accept makes the server answer the upgrade with HTTP 403
         await websocket.close(code=1008)
         return
@@ -77,8 +98,8 @@ async def cable_endpoint(websocket: WebSocket) -> None:
     backend: Backend = websocket.app.state.backend
     offered = websocket.scope.get("subprotocols") or []
     subprotocol = CABLE_PROTOCOL if CABLE_PROTOCOL in offered else None
-    user = _authenticate(websocket, backend)
-    if user is None and "accept-unauthenticated-socket" not in backend.faults:
+    admitted, user = _authenticate(websocket, backend)
+    if not admitted:
         # what Rails does when `connect` raises UnauthorizedError: accept, say why, close
         await websocket.accept(subprotocol=subprotocol)
         await websocket.send_text(json.dumps(

@@ -140,10 +140,18 @@ class Store:
             (creator_id, invitee_id))
         return Friendship(int(cursor.lastrowid or 0), creator_id, invitee_id, "pending")
 
-    def open_requests(self, db: sqlite3.Connection, user_id: int) -> int:
-        """Pending requests addressed to `user_id`; call inside the transaction that changed them."""
+    def open_requests(self, db: sqlite3.Connection, user_id: int,
+                      outgoing: bool = False) -> int:
+        """Pending requests addressed to `user_id`; call inside the transaction that changed them.
+
+        `outgoing` also counts the ones `user_id` sent (the open-requests-counts-outgoing fault).
+        """
         row = db.execute("SELECT count(*) FROM friendships WHERE invitee_id = ? AND status = ?",
                          (user_id, "pending")).fetchone()
+        if outgoing:
+            row = (row[0] + db.execute(
+                "SELECT count(*) FROM friendships WHERE creator_id = ? AND status = ?",
+                (user_id, "pending")).fetchone()[0],)
         return int(row[0])
 
     # game sessions

@@ -51,27 +51,58 @@ def _encodable(text: str) -> bool:
 
 
 class Body:
-    """A JSON object body; collects every field error, then `done()` raises one 422."""
+    """A JSON object body; collects every field error, then `done()` raises one 422.
 
-    def __init__(self, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    Styles bend the shape: `wrapper` (Rails-style `{"friendship": {...}}`; errors are then
+    reported at `friendship.friend_id`) and `string_ids` (ids may come as "42").
+    """
+
+    def __init__(self, data: dict[str, Any], allowed: tuple[str, ...], where: str = "",
+                 string_ids: bool = False) -> None:
         self._data = data
+        self._where = where
+        self._string_ids = string_ids
         self.errors: dict[str, str] = {
             key: "unknown field" for key in data if key not in allowed}
 
     @classmethod
-    async def read(cls, request: Request, *allowed: str) -> Body:
+    async def read(cls, request: Request, *allowed: str, wrapper: str | None = None,
+                   optional: bool = False, string_ids: bool = False) -> Body:
+        """Parse the body; `optional`: an empty body (or wrapper-less `{}`) means no fields."""
         raw = await request.body()
         try:
-            data = json.loads(raw) if raw.strip() else None
+            data = json.loads(raw) if raw.strip() else ({} if optional else None)
         except (ValueError, UnicodeDecodeError) as exc:
             raise invalid({"body": f"is not valid JSON: {exc}"}) from None
         if not isinstance(data, dict):
             raise invalid({"body": "must be a JSON object"})
-        return cls(data, allowed)
+        if wrapper is None:
+            return cls(data, allowed, string_ids=string_ids)
+        if not data and optional:
+            return cls({}, allowed, f"{wrapper}.", string_ids)
+        errors = {key: "unknown field" for key in data if key != wrapper}
+        inner = data.get(wrapper, _MISSING)
+        if inner is _MISSING:
+            errors[wrapper] = f'is required (the body is {{"{wrapper}": {{...}}}})'
+        elif not isinstance(inner, dict):
+            errors[wrapper] = "must be a JSON object"
+        if errors:
+            raise invalid(errors)
+        return cls(inner, allowed, f"{wrapper}.", string_ids)
 
     def done(self) -> None:
         if self.errors:
-            raise invalid(self.errors)
+            raise invalid({self._where + key: text for key, text in self.errors.items()})
+
+    def ident(self, key: str) -> int:
+        """A required id (>= 1); with string ids on, a string of digits counts too."""
+        value = self._data.get(key)
+        if self._string_ids and isinstance(value, str):
+            if not (value.isascii() and value.isdigit()):
+                self.errors[key] = "must be an id: an integer or a string of digits"
+                return 0
+            self._data = {**self._data, key: int(value)}
+        return self.integer(key, 1)
 
     def integer(self, key: str, minimum: int, default: Any = _MISSING) -> int:
         value = self._data.get(key, _MISSING)
