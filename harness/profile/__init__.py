@@ -4,47 +4,33 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
 import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
 
 from harness.profile import schema_errors
-from harness.contract import data_dir, load_contract
-from harness.templating import malformed, placeholders
+from harness.profile.actions import abstract_actions
+from harness.profile.schema_file import generated_schema
+from harness.profile.semantics import (USER_ATTRIBUTES, USER_VARIABLES, contract_game_transitions,  # noqa: F401 - re-exported
+                                       semantic_errors)
 
-__all__ = ["ACTION_DEFAULTS", "ACTION_PARAMS", "Auth", "Presence", "Profile", "ProfileError", "Step",
+__all__ = ["ACTION_DEFAULTS", "ACTION_PARAMS", "Auth", "Games", "Presence", "Profile", "ProfileError", "Step",
            "WebSocketSpec", "contract_game_transitions", "load_profile", "profile_schema"]
 
 # The parameters each abstract action receives from the checks (besides actor, other, token, name),
-# so a profile may use them as placeholders; the checks pass values extracted earlier, too.
-ACTION_PARAMS: Mapping[str, tuple[str, ...]] = {
-    "friendship.request": (),
-    "friendship.cancel": ("friendship_id",),
-    "friendship.accept": ("friendship_id",),
-    "friendship.reject": ("friendship_id",),
-    "friendship.terminate": ("friendship_id",),
-    "game.create": ("game_id", "game_level", "scheduled_at"),
-    "game.transition": ("session_id", "state", "from_state", "game_level"),
-    "chat.post": ("text",),
-    "call.request": (),
-    "call.accept": ("call_id", "call_session_id"),
-    "call.reject": ("call_id", "call_session_id"),
-    "call.terminate": ("call_id", "call_session_id"),
-    "call.schedule": ("scheduled_at",),
-}
-# Optional fields of the contract get these values when a check does not care about them.
-ACTION_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
-    "game.create": {"game_id": 1, "game_level": 0, "scheduled_at": None},
-}
-USER_ATTRIBUTES = ("id", "token", "name", "label")
-USER_VARIABLES = ("actor", "user", "other")
-
+# so a profile may use them as placeholders. Derived from the table in harness/profile/actions.py.
+ACTION_PARAMS: Mapping[str, tuple[str, ...]] = MappingProxyType({spec.name: spec.receives for spec in abstract_actions()})
+# Optional fields of the contract get these values when a check does not care about them. The game id
+# is no default: it comes from the profile's games section (Target.game_id()).
+ACTION_DEFAULTS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    "game.create": MappingProxyType({"game_level": 0, "scheduled_at": None}),
+})
 
 class ProfileError(Exception):
     """The profile cannot be used; str() names the file, the key path and the problem (one line each)."""
@@ -91,6 +77,13 @@ class WebSocketSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class Games:
+    """Where {{game_id}} comes from: a fixed catalogue id, or steps that look one up (run once per Target)."""
+    game_id: Any  # int or str; None when looked up
+    lookup: tuple[Step, ...] | None
+
+
+@dataclasses.dataclass(frozen=True)
 class Profile:
     source: str  # the file it came from, or "<profile>" for text
     name: str
@@ -106,14 +99,17 @@ class Profile:
     presence: Presence | None
     websocket: WebSocketSpec
     fcm_mode: str
+    games: Games | None
     actions: Mapping[str, tuple[Step, ...]]
-    game_transitions: frozenset[tuple[str, str]] | None  # None: all of the contract's graph
+    # None: every transition of the contract's graph that a declared action can drive
+    game_transitions: frozenset[tuple[str, str]] | None
     document: Mapping[str, Any]  # the validated profile with defaults, for reports
 
 
 @functools.cache
 def profile_schema() -> dict[str, Any]:
-    return json.loads((data_dir("schemas") / "profile.schema.json").read_text(encoding="utf-8"))
+    """schemas/profile.schema.json with its `actions` part from the action table (see schema_file)."""
+    return generated_schema()
 
 
 @functools.cache
@@ -124,8 +120,9 @@ def _validator() -> Draft202012Validator:
 def load_profile(path_or_text: str | Path, *, overrides: dict[str, Any] | None = None) -> Profile:
     """Load a profile from a file (a Path, or a str without a newline) or from YAML text.
 
-    `overrides` replace top-level keys after environment interpolation (None values are ignored),
-    e.g. {"base_url": args.base_url}. Raises ProfileError listing every problem found.
+    `overrides` replace top-level keys (None values are ignored), e.g. {"base_url": args.base_url}.
+    An overridden key is not interpolated: `--base-url` wins over `${VAR}` even when VAR is unset.
+    Raises ProfileError listing every problem found.
     """
     if isinstance(path_or_text, Path) or "\n" not in path_or_text:
         source = str(path_or_text)
@@ -137,16 +134,15 @@ def load_profile(path_or_text: str | Path, *, overrides: dict[str, Any] | None =
     else:
         source, text = "<profile>", path_or_text
     document = _parse_yaml(text, source)
+    replaced = {key: value for key, value in (overrides or {}).items() if value is not None}
     env_errors: list[str] = []
-    document = _interpolate(document, (), env_errors)
+    document = {key: value if key in replaced else _interpolate(value, (key,), env_errors) for key, value in document.items()}
     _fail(source, env_errors)
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            document[key] = value
+    document.update(replaced)
     schema = profile_schema()
     _fail(source, schema_errors.messages(_validator(), document))
     document = _with_defaults(document, schema, schema)
-    _fail(source, list(_semantic_errors(document)))
+    _fail(source, list(semantic_errors(document)))
     return _build(document, source)
 
 
@@ -259,112 +255,6 @@ def _with_defaults(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> 
     return value
 
 
-def _steps(document: Mapping[str, Any]) -> Iterator[tuple[str, str | None, int, dict[str, Any]]]:
-    """(section key path, action name or None, index, step) for every step in the profile."""
-    for index, step in enumerate(document["users"]["create"]):
-        yield "users.create", None, index, step
-    for index, step in enumerate(document.get("devices", {}).get("register", ())):
-        yield "devices.register", None, index, step
-    if "request" in document.get("presence", {}):
-        yield "presence.request", None, -1, document["presence"]["request"]
-    for action, steps in document["actions"].items():
-        for index, step in enumerate(steps):
-            yield f"actions.{action}", action, index, step
-
-
-def _known_variables(section: str, action: str | None, earlier: set[str], extracted_anywhere: set[str]) -> set[str]:
-    if section == "users.create":
-        return {"name"} | earlier
-    known = {"actor", "user", "token", "name"} | earlier
-    if section == "devices.register":
-        return known | {"device_token"}
-    if action is not None:
-        return known | {"other"} | set(ACTION_PARAMS[action]) | extracted_anywhere
-    return known
-
-
-def _placeholder_errors(where: str, value: Any, known: set[str]) -> Iterator[str]:
-    """Unknown or malformed placeholders in one templated value, each at its own key path."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _placeholder_errors(f"{where}.{key}", item, known)
-        return
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _placeholder_errors(f"{where}[{index}]", item, known)
-        return
-    if not isinstance(value, str):
-        return
-    broken = malformed(value)
-    if broken is not None:
-        yield f"{where}: malformed placeholder near {broken!r} (use {{{{name}}}} or {{{{user.id}}}})"
-    for name in placeholders(value):
-        root, *attributes = name.split(".")
-        if root not in known:
-            yield f"{where}: unknown placeholder {{{{{name}}}}} (known here: {', '.join(sorted(known))})"
-        elif root in USER_VARIABLES and (len(attributes) != 1 or attributes[0] not in USER_ATTRIBUTES):
-            choices = ", ".join(f"{root}.{a}" for a in USER_ATTRIBUTES)
-            yield f"{where}: placeholder {{{{{name}}}}} must name one attribute of the user: {choices}"
-
-
-def _non_finite(value: Any, path: tuple[Any, ...] = ()) -> Iterator[str]:
-    """YAML has .nan and .inf; JSON and timeouts have no use for them (and NaN passes `minimum`)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        yield f"{schema_errors.location(path)}: must be a finite number, got {value}"
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _non_finite(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _non_finite(item, (*path, index))
-
-
-def _semantic_errors(document: Mapping[str, Any]) -> Iterator[str]:
-    """What the schema cannot say: placeholders, required extractions, cross-key rules."""
-    yield from _non_finite(document)
-    steps = list(_steps(document))
-    extracted_anywhere = {name for _, action, _, step in steps if action for name in step.get("extract", {})}
-    earlier: dict[str, set[str]] = {}
-    for section, action, index, step in steps:
-        where = section if index < 0 else f"{section}[{index}]"
-        seen = earlier.setdefault(section, set())
-        known = _known_variables(section, action, seen, extracted_anywhere)
-        for key in ("path", "url", "query", "headers", "json"):
-            if key in step:
-                yield from _placeholder_errors(f"{where}.{key}", step[key], known)
-        if section == "users.create" and step["auth"] and "token" not in seen:
-            yield f"{where}.auth: no user token is known yet at this step; set auth: false"
-        seen.update(step.get("extract", {}))
-    created = earlier.get("users.create", set())
-    for name in ("id", "token"):
-        if name not in created:
-            yield f"users.create: no step extracts {name} (every user needs an id and a token; add e.g. extract: {{{name}: /{name}}})"
-    auth = document["auth"]
-    if "format" in auth:
-        yield from _placeholder_errors("auth.format", auth["format"], {"token", "actor", "user", "name"})
-    websocket = document["websocket"]
-    for key in ("url", "headers"):
-        yield from _placeholder_errors(f"websocket.{key}", websocket[key], {"token", "actor", "user", "name"})
-    if websocket["framing"] == "actioncable" and "identifier" not in websocket:
-        yield "websocket.identifier: required with framing actioncable (e.g. identifier: {channel: NotificationsChannel})"
-    if websocket["framing"] == "plain" and "identifier" in websocket:
-        yield "websocket.identifier: only used with framing actioncable"
-    transitions = document["supports"]["game_transitions"]
-    if isinstance(transitions, list):
-        graph = contract_game_transitions()
-        for index, text in enumerate(transitions):
-            if tuple(text.split("->")) not in graph:
-                allowed = ", ".join(f"{a}->{b}" for a, b in sorted(graph))
-                yield f"supports.game_transitions[{index}]: {text!r} is not a transition of the contract (allowed: {allowed})"
-
-
-@functools.cache
-def contract_game_transitions() -> frozenset[tuple[str, str]]:
-    """The game-session state graph of the contract (rules.json), without the creation edge."""
-    game = next(family for family in load_contract().families if family.name == "game-session")
-    return frozenset((t["from"], t["to"]) for t in game.transitions if t["from"] is not None)
-
-
 def _step(where: str, raw: Mapping[str, Any]) -> Step:
     return Step(
         where=where, method=raw["method"], path=raw.get("path"), url=raw.get("url"),
@@ -380,7 +270,8 @@ def _build(document: dict[str, Any], source: str) -> Profile:
 
     presence = document.get("presence")
     websocket = document["websocket"]
-    transitions = document["supports"]["game_transitions"]
+    transitions = document["supports"].get("game_transitions", "all")
+    games = document.get("games")
     return Profile(
         source=source,
         name=document["name"],
@@ -400,6 +291,10 @@ def _build(document: dict[str, Any], source: str) -> Profile:
         ),
         websocket=WebSocketSpec(websocket["url"], websocket["framing"], websocket.get("identifier"), dict(websocket["headers"])),
         fcm_mode=document["fcm"]["mode"],
+        games=None if games is None else Games(
+            game_id=games.get("game_id"),
+            lookup=steps("games.lookup", games["lookup"]) if "lookup" in games else None,
+        ),
         actions={name: steps(f"actions.{name}", raw) for name, raw in document["actions"].items()},
         game_transitions=None if transitions == "all" else frozenset(tuple(t.split("->")) for t in transitions),  # type: ignore[misc]
         document=document,

@@ -105,7 +105,7 @@ def test_unknown_placeholder(tmp_path: Path) -> None:
     document["actions"]["friendship.request"][0]["json"]["friend_id"] = "{{oter.id}}"
     assert error_of(tmp_path, document) == (
         "profile.yaml: actions.friendship.request[0].json.friend_id: unknown placeholder {{oter.id}} "
-        "(known here: actor, friendship_id, name, other, token, user)")
+        "(known here: actor, name, other, token, user)")
 
 
 def test_unknown_user_attribute(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     assert error_of(tmp_path, changed(deadline={"websocket_seconds": 1})) == (
         "profile.yaml: unknown top-level key 'deadline' (did you mean 'deadlines'? allowed: name, base_url, "
         "timeouts, deadlines, quiet_window_seconds, ring_timeout_seconds, auth, users, devices, presence, "
-        "websocket, fcm, actions, supports)")
+        "websocket, fcm, games, actions, supports)")
 
 
 def test_unknown_action(tmp_path: Path) -> None:
@@ -175,7 +175,7 @@ def test_non_finite_numbers(tmp_path: Path) -> None:
 def test_pattern_errors_say_what_is_expected(tmp_path: Path) -> None:
     assert error_of(tmp_path, changed(base_url="127.0.0.1:8080")) == (
         "profile.yaml: base_url: '127.0.0.1:8080' is not an absolute http:// or https:// URL "
-        "(the HTTP API base; step paths are appended to it)")
+        "(the HTTP API base; step paths are appended to it, so it may carry a path such as /api/v1)")
     document = changed()
     document["actions"]["friendship.request"][0]["extract"]["friendship_id"] = "id"
     assert error_of(tmp_path, document) == (
@@ -209,6 +209,11 @@ def test_actioncable_needs_an_identifier(tmp_path: Path) -> None:
 
 
 def test_game_transitions(tmp_path: Path) -> None:
+    def changed(**edits: Any) -> dict[str, Any]:  # BASE plus a generic game.transition action
+        document = copy.deepcopy(BASE)
+        document["actions"]["game.transition"] = [{"method": "POST", "path": "/s/{{session_id}}", "json": {"state": "{{state}}"}}]
+        return {**document, **edits}
+
     assert error_of(tmp_path, changed(supports={"game_transitions": "some"})) == (
         "profile.yaml: supports.game_transitions: expected 'all', got 'some'")
     message = error_of(tmp_path, changed(supports={"game_transitions": ["requested->accepted", "finished->started"]}))
@@ -242,7 +247,8 @@ def test_yaml_duplicate_key_has_line_and_column(tmp_path: Path) -> None:
 def test_yaml_dates_stay_strings(tmp_path: Path) -> None:
     text = yaml.safe_dump(BASE, sort_keys=False)
     assert text.rstrip().endswith("/accept")  # actions is the last section: append one more action
-    text += "  call.schedule:\n  - {method: POST, path: /calls, json: {at: 2026-11-25T14:00:00Z}}\n"
+    text += ("  call.schedule:\n  - {method: POST, path: /calls, json: {at: 2026-11-25T14:00:00Z}, "
+             "extract: {call_id: /id, call_session_id: /sid}}\n")
     profile = load_profile(write(tmp_path, text))
     assert profile.actions["call.schedule"][0].json == {"at": "2026-11-25T14:00:00Z"}
 

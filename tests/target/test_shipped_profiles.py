@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from harness.contract import load_contract
 from harness.profile import ACTION_PARAMS, Profile, ProfileError, load_profile, profile_schema
+from harness.profile.actions import game_verb_for
 
 PROFILES = Path(__file__).resolve().parents[2] / "fixtures" / "profiles"
 
@@ -22,8 +23,10 @@ def test_shipped_profiles_load(name: str, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("B4A_BASE_URL", raising=False)
     profile = load_profile(PROFILES / f"{name}.yaml")
     assert profile.name == name
-    assert profile.base_url in ("http://127.0.0.1:8080", "http://127.0.0.1:3000")
-    assert set(profile.actions) == set(ACTION_PARAMS), "every abstract action is mapped"
+    assert profile.base_url in ("http://127.0.0.1:8080", "http://127.0.0.1:3000/api/v1")
+    verbs = {game_verb_for(state) for state in ("accepted", "rejected", "started", "finished", "canceled", "resumed")}
+    assert set(profile.actions) == set(ACTION_PARAMS) - verbs, "every abstract action is mapped; game moves by game.transition"
+    assert profile.games is not None
     monkeypatch.setenv("B4A_BASE_URL", "http://127.0.0.1:1234")
     assert load_profile(PROFILES / f"{name}.yaml").base_url == "http://127.0.0.1:1234"
 
@@ -39,9 +42,11 @@ def test_reference_profiles_differ_only_in_the_websocket() -> None:
 
 def test_rails_example_is_the_rails_shape() -> None:
     profile = load_profile(PROFILES / "rails-example.yaml")
-    assert all(step.path and step.path.startswith("/api/v1/")
+    assert profile.base_url == "http://127.0.0.1:3000/api/v1", "the API prefix is in base_url"
+    assert all(step.path and not step.path.startswith("/api/")
                for steps in [*profile.actions.values(), profile.create_user] for step in steps)
-    assert profile.register_device and profile.register_device[0].path == "/api/v1/me/devices"
+    assert profile.register_device and profile.register_device[0].path == "/me/devices"
+    assert profile.games and profile.games.lookup and profile.games.lookup[0].extract == {"game_id": "/data/0/id"}
     assert profile.auth.header == "Authorization" and profile.auth.format == "Bearer {{token}}"
     assert len(profile.actions["chat.post"]) == 2
     assert profile.websocket.framing == "actioncable" and profile.websocket.url.startswith("/cable")

@@ -13,7 +13,7 @@ from harness.transcript import Transcript
 
 
 def make_target(base_url: str, auth: dict[str, Any] | None = None, http_seconds: float = 5, online: str = "/online",
-                **actions: list[dict[str, Any]]) -> Target:
+                games: dict[str, Any] | None = None, **actions: list[dict[str, Any]]) -> Target:
     document = {
         "name": "echo", "base_url": base_url, "timeouts": {"http_seconds": http_seconds},
         "auth": auth or {"header": "X-Auth", "format": "Token {{token}}"},
@@ -22,6 +22,7 @@ def make_target(base_url: str, auth: dict[str, Any] | None = None, http_seconds:
         "presence": {"request": {"method": "GET", "path": "/presence/{{user.id}}"}, "online": online},
         "websocket": {"url": "wss://push.example.test/socket?token={{token}}&v=2",
                       "headers": {"Authorization": "Bearer {{token}}", "Origin": "https://app.example.test"}},
+        "games": games or {"game_id": 3},
         "actions": {name.replace("_", "."): steps for name, steps in actions.items()},
     }
     return Target(load_profile(yaml.safe_dump(document) + "\n"), Transcript())
@@ -36,7 +37,8 @@ def test_header_auth_typed_query_and_encoded_path(echo_url: str) -> None:
     target = make_target(echo_url, game_create=[{
         "method": "PUT", "path": "/say/{{scheduled_at}}",
         "query": {"n": "{{game_id}}", "gone": "{{game_level}}", "flag": True},
-        "headers": {"X-Trace": "t-{{actor.id}}"}, "json": {"n": "{{game_id}}", "who": "{{other.name}}"}}])
+        "headers": {"X-Trace": "t-{{actor.id}}"}, "json": {"n": "{{game_id}}", "who": "{{other.name}}"},
+        "extract": {"session_id": "/id"}}])
     a, b = target.create_user("A"), target.create_user("B")
     assert a.token == f"tok-{a.name}" and a.id == 7
     result = target.act("game.create", a, b, scheduled_at="a b/c", game_id=3, game_level=None)
@@ -80,7 +82,8 @@ def test_refused_and_unexpected_statuses(echo_url: str) -> None:
 
 
 def test_server_error_is_a_target_error(echo_url: str) -> None:
-    target = make_target(echo_url, chat_post=[{"method": "POST", "path": "/status/503", "json": {"t": "{{token}}"}}])
+    target = make_target(echo_url, chat_post=[{"method": "POST", "path": "/status/503", "json": {"t": "{{token}}"},
+                                               "extract": {"thread_id": "/id"}}])
     a, b = target.create_user("A"), target.create_user("B")
     with pytest.raises(TargetError) as caught:
         target.act("chat.post", a, b)
@@ -90,8 +93,8 @@ def test_server_error_is_a_target_error(echo_url: str) -> None:
 
 
 def test_not_json_and_missing_pointer(echo_url: str) -> None:
-    target = make_target(echo_url, call_request=[{"method": "POST", "path": "/html", "extract": {"call_id": "/id"}}],
-                         call_schedule=[{"method": "POST", "path": "/x", "extract": {"call_id": "/call/id"}}])
+    target = make_target(echo_url, call_request=[{"method": "POST", "path": "/html", "extract": {"call_id": "/id", "call_session_id": "/s"}}],
+                         call_schedule=[{"method": "POST", "path": "/x", "extract": {"call_id": "/call/id", "call_session_id": "/id"}}])
     a, b = target.create_user("A"), target.create_user("B")
     with pytest.raises(TargetError) as caught:
         target.act("call.request", a, b)
@@ -104,7 +107,7 @@ def test_not_json_and_missing_pointer(echo_url: str) -> None:
 
 
 def test_timeout_is_a_target_error(echo_url: str) -> None:
-    target = make_target(echo_url, http_seconds=0.3, chat_post=[{"method": "GET", "path": "/slow"}])
+    target = make_target(echo_url, http_seconds=0.3, chat_post=[{"method": "GET", "path": "/slow", "extract": {"thread_id": "/id"}}])
     a, b = target.create_user("A"), target.create_user("B")
     with pytest.raises(TargetError) as caught:
         target.act("chat.post", a, b)

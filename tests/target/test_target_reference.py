@@ -44,9 +44,11 @@ def test_typed_placeholders_reach_the_backend_with_their_types(target: Target) -
     sent = target.transcript.entries()[-1].data["request_body"]
     assert sent == {"game_id": 3, "partner_id": b.id, "game_level": 2, "scheduled_at": "2026-11-25T14:00:00Z"}
     assert all(type(sent[k]) is int for k in ("game_id", "partner_id", "game_level"))
-    defaults = target.act("game.create", a, b)  # the contract's optional fields get their defaults
-    assert target.transcript.entries()[-1].data["request_body"] == {"game_id": 1, "partner_id": b.id, "game_level": 0, "scheduled_at": None}
-    assert defaults.ok and defaults.body["scheduled_at"] is None
+    # the contract's optional fields get their defaults; the game id comes from the profile's games section
+    defaults = target.act("game.create", a, b)
+    assert target.transcript.entries()[-1].data["request_body"] == {"game_id": 7, "partner_id": b.id, "game_level": 0, "scheduled_at": None}
+    assert defaults.ok and defaults.body["scheduled_at"] is None and defaults.body["game_id"] == target.game_id() == 7
+    assert defaults.vars == {"game_id": 7, "game_level": 0, "scheduled_at": None, "session_id": defaults.body["id"]}
     session = defaults.vars["session_id"]
     assert target.act("game.transition", b, a, session_id=session, state="accepted").body["state"] == "accepted"
     invalid = target.act("game.transition", a, b, session_id=session, state="finished")
