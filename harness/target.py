@@ -182,7 +182,7 @@ class Target:
         steps = self.profile.actions[action]
         given = {**ACTION_DEFAULTS.get(action, {}), **params}
         if "game_id" not in given and "game_id" in action_named(action).receives and self.profile.games is not None \
-                and "game_id" in _placeholder_roots(steps):
+                and self.sends(action, "game_id"):
             given["game_id"] = self.game_id()  # the catalogue's id, unless the check passes the session's
         variables = {**given, **self._user_variables(actor)}
         if other is not None:
@@ -367,12 +367,6 @@ def _texts(value: Any) -> list[str]:
 
 def _quote(value: str) -> str:
     return quote(value, safe="-._~")
-
-
-def _placeholder_roots(steps: tuple[Step, ...]) -> set[str]:
-    """Every variable the steps' templates use (`other` for {{other.id}})."""
-    return {name.split(".")[0] for step in steps
-            for value in (step.path, step.url, step.query, step.headers, step.json) for name in placeholders(value)}
 
 
 def _mentions_credentials(template: str) -> bool:

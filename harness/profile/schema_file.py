@@ -44,8 +44,7 @@ def format_json(value: Any, indent: int = 0, used: int = 0) -> str:
     `used` is how many columns the key before the value takes, so the width check is honest.
     """
     flat = json.dumps(value, ensure_ascii=False)
-    described = isinstance(value, dict) and "description" in value and len(value) > 1
-    if not isinstance(value, (dict, list)) or not value or (indent + used + len(flat) <= _WIDTH and not described):
+    if not isinstance(value, (dict, list)) or not value or (indent + used + len(flat) <= _WIDTH and not _described(value)):
         return flat
     pad, inner = " " * indent, " " * (indent + 2)
     if isinstance(value, list):
@@ -56,3 +55,10 @@ def format_json(value: Any, indent: int = 0, used: int = 0) -> str:
         prefix = json.dumps(key, ensure_ascii=False) + ": "
         lines.append(inner + prefix + format_json(item, indent + 2, len(prefix)))
     return "{\n" + ",\n".join(lines) + "\n" + pad + "}"
+
+
+def _described(value: Any) -> bool:
+    """Holds a schema with a description and more: such a definition reads better one keyword per line."""
+    if isinstance(value, dict):
+        return ("description" in value and len(value) > 1) or any(_described(item) for item in value.values())
+    return isinstance(value, list) and any(_described(item) for item in value)

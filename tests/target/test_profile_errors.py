@@ -284,6 +284,20 @@ def test_overrides(tmp_path: Path) -> None:
         "profile.yaml: base_url: 'ftp://x' is not an absolute http:// or https:// URL")
 
 
+def test_an_override_wins_over_an_unset_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`b4a run --base-url URL` works with a profile whose base_url is ${VAR} and VAR unset (CI sets one or the other)."""
+    monkeypatch.delenv("B4A_TEST_URL", raising=False)
+    monkeypatch.delenv("B4A_TEST_NAME", raising=False)
+    path = write(tmp_path, changed(base_url="${B4A_TEST_URL}"))
+    assert load_profile(path, overrides={"base_url": "http://10.0.0.1:81/api"}).base_url == "http://10.0.0.1:81/api"
+    assert error_of(tmp_path, changed(base_url="${B4A_TEST_URL}"), overrides={"base_url": None}).startswith(
+        "profile.yaml: base_url: environment variable B4A_TEST_URL is not set")
+    # only the overridden key is exempt
+    assert error_of(tmp_path, changed(base_url="${B4A_TEST_URL}", name="${B4A_TEST_NAME}"),
+                    overrides={"base_url": "http://10.0.0.1:81"}) == (
+        "profile.yaml: name: environment variable B4A_TEST_NAME is not set (set it, or give a default: ${B4A_TEST_NAME:-value})")
+
+
 def test_unreadable_or_empty_or_not_a_mapping(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     with pytest.raises(ProfileError, match=r"^.*nope\.yaml: cannot read the profile: No such file or directory$"):

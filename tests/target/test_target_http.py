@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from harness.profile import load_profile
-from harness.target import Target, TargetError
+from harness.target import Target, TargetError, User
 from harness.transcript import Transcript
 
 
@@ -149,3 +149,39 @@ def test_a_failed_extraction_does_not_leak_the_token_it_saw(echo_url: str, tmp_p
     assert "tok-A-" not in message
     assert broken.transcript.entries()[-1].data["response_body"]["token"] == "***"
     assert "tok-A-" not in json.dumps(broken.transcript.to_json())
+
+
+@pytest.mark.parametrize("base", ["/api/v1", "/api/v1/"])
+def test_step_paths_append_to_the_path_of_base_url(echo_url: str, base: str) -> None:
+    target = make_target(echo_url + base, friendship_request=[{"method": "GET", "path": "/friends/{{other.name}}"}],
+                         friendship_cancel=[{"method": "GET", "path": "/"}])
+    a, b = target.create_user("A"), target.create_user("B")
+    assert echoed(target)["raw_path"] == f"/api/v1/users/{b.name}"
+    assert target.act("friendship.request", a, b).body["raw_path"] == f"/api/v1/friends/{b.name}"
+    assert target.act("friendship.cancel", a, b).body["raw_path"] == "/api/v1/"
+
+
+@pytest.mark.parametrize(("base_url", "ws_url", "expected"), [
+    ("http://api.example.test:8080/api/v1", "/cable?token={{token}}", "ws://api.example.test:8080/cable?token=T"),
+    ("https://api.example.test/api/v1/", "/ws", "wss://api.example.test/ws"),
+    ("http://127.0.0.1:3000", "/sockets/{{user.id}}", "ws://127.0.0.1:3000/sockets/5"),
+    ("http://api.example.test/api", "https://push.example.test/socket?t={{token}}", "wss://push.example.test/socket?t=T"),
+    ("http://api.example.test/api", "http://push.example.test:81/socket", "ws://push.example.test:81/socket"),
+    ("https://api.example.test/api", "ws://push.example.test/x/y", "ws://push.example.test/x/y"),
+])
+def test_the_websocket_url_rule(base_url: str, ws_url: str, expected: str) -> None:
+    """A path joins the ORIGIN of base_url (the API prefix is base_url's alone); http(s) URLs become ws(s)."""
+    document = {"name": "w", "base_url": base_url, "auth": {"query": "access_token"},
+                "users": {"create": [{"method": "POST", "path": "/u", "auth": False, "extract": {"id": "/id", "token": "/t"}}]},
+                "websocket": {"url": ws_url}}
+    target = Target(load_profile(yaml.safe_dump(document) + "\n"))
+    assert target.websocket_url(User("A", 5, "T", "A-1")) == expected
+
+
+def test_string_ids_render_in_paths_bodies_and_queries(echo_url: str) -> None:
+    target = make_target(echo_url, friendship_request=[{"method": "POST", "path": "/users/{{other.id}}/friend",
+                                                        "query": {"by": "{{actor.id}}"}, "json": {"friend_id": "{{other.id}}"}}])
+    a, b = User("A", "41", "tok-a", "A-1"), User("B", "id/42", "tok-b", "B-1")
+    seen = target.act("friendship.request", a, b).body
+    assert seen["raw_path"] == "/users/id%2F42/friend" and seen["query"] == {"by": "41"}
+    assert json.loads(seen["body"]) == {"friend_id": "id/42"}
