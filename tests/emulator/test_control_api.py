@@ -1,15 +1,17 @@
 """The control API and FcmInbox: listing, cursors, long-poll wait, tokens, faults, reset, bounds."""
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
 from harness.emulator.fcm import FcmEmulator, FcmInbox, FcmInboxError
 
-from .helpers import Sender, error_of, fcm_code
+from .helpers import Sender, error_of, fcm_code, fetch_token
 
 
 def test_filter_by_token_and_cursor(sender: Sender, inbox: FcmInbox) -> None:
@@ -194,6 +196,60 @@ def test_backend_env_block(emulator: FcmEmulator) -> None:
     assert env["NO_PROXY"] == env["no_proxy"] == "127.0.0.1,localhost,::1"
     assert env["GOOGLE_APPLICATION_CREDENTIALS"] == "/tmp/sa.json"
     assert env["GOOGLE_CLOUD_PROJECT"] == emulator.project_id
+    send_url = f"{emulator.base_url}/v1/projects/{emulator.project_id}/messages:send"
+    assert (env["FCM_BASE_URL"], env["FCM_SEND_URL"], env["FCM_PROJECT_ID"]) == \
+        (emulator.base_url, send_url, emulator.project_id)
+
+
+def test_backend_env_groups_are_each_complete_and_agree_on_shared_keys(emulator: FcmEmulator) -> None:
+    groups = emulator.backend_env_groups("/tmp/sa.json")
+    assert list(groups) == ["base_url", "proxy"]
+    assert groups["base_url"] == {
+        "FCM_BASE_URL": emulator.base_url, "FCM_SEND_URL": emulator.send_url,
+        "FCM_PROJECT_ID": emulator.project_id, "GOOGLE_APPLICATION_CREDENTIALS": "/tmp/sa.json",
+        "GOOGLE_CLOUD_PROJECT": emulator.project_id,
+        "NO_PROXY": "127.0.0.1,localhost,::1", "no_proxy": "127.0.0.1,localhost,::1",
+    }
+    assert groups["proxy"]["HTTPS_PROXY"] == emulator.proxy_url and "FCM_BASE_URL" not in groups["proxy"]
+    merged = emulator.backend_env("/tmp/sa.json")
+    for group in groups.values():
+        assert group.items() <= merged.items()
+    without_proxy = FcmEmulator(proxy=False).start()
+    try:
+        assert list(without_proxy.backend_env_groups(None)) == ["base_url"]
+        assert "GOOGLE_APPLICATION_CREDENTIALS" not in without_proxy.backend_env_groups(None)["base_url"]
+    finally:
+        without_proxy.stop()
+
+
+def test_a_base_url_backend_sends_with_nothing_but_its_env_block(
+        emulator: FcmEmulator, inbox: FcmInbox, credentials_file: Path) -> None:
+    """What a hand-written backend does in base-URL mode: token from the file's token_uri, then
+    POST FCM_SEND_URL (= FCM_BASE_URL/v1/projects/FCM_PROJECT_ID/messages:send)."""
+    env = emulator.backend_env_groups(credentials_file)["base_url"]
+    token = fetch_token(json.loads(Path(env["GOOGLE_APPLICATION_CREDENTIALS"]).read_text()))
+    assert env["FCM_SEND_URL"] == f"{env['FCM_BASE_URL']}/v1/projects/{env['FCM_PROJECT_ID']}/messages:send"
+    response = requests.post(env["FCM_SEND_URL"], json={"message": {"token": "env-device", "data": {"k": "v"}}},
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    assert [m.token for m in inbox.messages()] == ["env-device"]
+
+
+def test_attempts_name_each_kind_of_refusal_and_dry_runs(sender: Sender, inbox: FcmInbox) -> None:
+    """The fields a checker reads to tell a delivery from a backend's mistake, over the wire."""
+    message = {"token": "t", "data": {"k": "v"}}
+    sender.message(message)
+    sender.message(message, validate_only=True)
+    sender.post({"message": message}, token="ya29.never-issued")
+    sender.post({"message": message}, token="")
+    sender.post({"message": message}, url=sender.url.replace("/projects/", "/projects/other-"))
+    sender.message({"token": "t", "data": {"from": "x"}})
+    raw = requests.get(f"{inbox.base_url}/emulator/v1/projects/{inbox.project_id}/attempts", timeout=10).json()
+    assert [(a["http_status"], a["error_code"], a["validate_only"]) for a in raw["attempts"]] == [
+        (200, None, False), (200, None, True), (401, "UNAUTHENTICATED", False), (401, "UNAUTHENTICATED", False),
+        (403, "PERMISSION_DENIED", False), (400, "INVALID_ARGUMENT", False)]
+    assert [m.validate_only for m in inbox.attempts()] == [False, True, False, False, False, False]
+    assert len(inbox.messages()) == 1  # only the first was a delivery
 
 
 def test_stop_releases_a_pending_wait() -> None:

@@ -109,6 +109,25 @@ class OAuthAuthority:
             "universe_domain": "googleapis.com",
         }
 
+    def recognises(self, account: Any) -> bool:
+        """True if `account` (a service-account JSON) is one this authority issued and would accept.
+
+        Lets a kept state directory keep handing out the same credentials file across runs.
+        """
+        if not isinstance(account, dict) or account.get("project_id") != self.project_id:
+            return False
+        known = self._by_kid.get(str(account.get("private_key_id")))
+        if known is None or known.client_email != account.get("client_email"):
+            return False
+        try:
+            private = serialization.load_pem_private_key(str(account.get("private_key")).encode(), password=None)
+        except (ValueError, TypeError):
+            return False
+        public_pem = private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+        return public_pem == known.public_key_pem
+
     def _remember(self, account: ServiceAccountKey) -> None:
         self._by_email[account.client_email] = account
         self._by_kid[account.key_id] = account

@@ -24,6 +24,13 @@ from harness.emulator.fcm.oauth import OAuthAuthority
 from harness.emulator.fcm.proxy import ConnectProxy
 from harness.emulator.fcm.relay import HostModeTls, Relays
 from harness.emulator.fcm.state import EmulatorState
+from harness.emulator.fcm.state_dir import (
+    EmulatorSetupError,
+    open_state_dir,
+    remember_ports,
+    remembered_ports,
+    write_private_json,
+)
 from harness.emulator.fcm.tls import TlsFiles, prepare_tls
 
 log = logging.getLogger(__name__)
@@ -39,6 +46,10 @@ class FcmEmulator:
     - `base_url` (plain HTTP): FCM v1 send, `/token`, the control API under `/emulator/v1`;
     - `proxy_url`: an HTTPS CONNECT proxy that impersonates Google's FCM and OAuth hosts;
     - `host_mode_url` (when `host_mode_port` is not None): TLS with HTTP/2 for those host names.
+
+    With a `state_dir`, fixed ports given once are remembered there and used when later runs give
+    none (port 0). With a `credentials_path`, that file holds a working service account before any
+    port accepts a connection (kept if it already does, else written fresh).
     """
 
     def __init__(
@@ -52,6 +63,7 @@ class FcmEmulator:
         host_mode_port: int | None = None,
         state_dir: str | os.PathLike[str] | None = None,
         proxy_port: int = 0,
+        credentials_path: str | os.PathLike[str] | None = None,
     ) -> None:
         if max_messages < 1:
             raise ValueError(f"max_messages must be at least 1, got {max_messages}")
@@ -64,7 +76,11 @@ class FcmEmulator:
         self.proxy = proxy
         self.proxy_port = proxy_port
         self.host_mode_port = host_mode_port
-        self._given_state_dir = Path(state_dir) if state_dir is not None else None
+        # absolute: the CA path goes into env blocks that other processes, elsewhere, read
+        self._given_state_dir = Path(state_dir).absolute() if state_dir is not None else None
+        self.credentials_path = Path(credentials_path) if credentials_path is not None else None
+        #: after start/init_state with a credentials_path: True if the file there was kept as it was
+        self.credentials_kept: bool | None = None
         self._state_dir: Path | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -84,7 +100,7 @@ class FcmEmulator:
         if self._thread is not None:
             raise RuntimeError("the FCM emulator is already started")
         try:
-            self._prepare()
+            self._prepare(listen=True)
         except BaseException:
             self._cleanup()
             raise
@@ -93,6 +109,22 @@ class FcmEmulator:
         if not self._ready.wait(START_TIMEOUT) or self._failure is not None:
             self.stop()
             raise RuntimeError(f"the FCM emulator did not start: {self._failure!r}")
+        return self
+
+    def init_state(self) -> FcmEmulator:
+        """Set up the state directory (CA, service accounts, ports) and the credentials file, and
+        listen nowhere (`b4a emulator fcm --init-only`). The ports must be fixed: given, or
+        remembered by the state directory. Afterwards the URLs and env blocks are available.
+        """
+        if self._thread is not None:
+            raise RuntimeError("the FCM emulator is already started")
+        if self._given_state_dir is None:
+            raise ValueError("init_state needs a state_dir: without one nothing would be kept")
+        try:
+            self._prepare(listen=False)
+        except BaseException:
+            self._cleanup()
+            raise
         return self
 
     def stop(self) -> None:
@@ -138,14 +170,57 @@ class FcmEmulator:
         return self.oauth.issue_service_account(self.token_uri)
 
     def write_credentials(self, path: str | os.PathLike[str]) -> dict[str, Any]:
-        """Write a fresh service-account JSON file (mode 0600) and return its content."""
+        """Write a fresh service-account JSON file (mode 0600, atomically) and return its content."""
         account = self.service_account()
-        target = Path(path)
-        target.write_text(json.dumps(account, indent=2) + "\n")
-        target.chmod(0o600)
+        write_private_json(Path(path), account)
         return account
 
-    def backend_env(self, credentials_path: str | os.PathLike[str]) -> dict[str, str]:
+    def ensure_credentials(self, path: str | os.PathLike[str]) -> bool:
+        """Keep `path` if it holds a service account this emulator issued with its current
+        token_uri (a kept state directory's, say); else write a fresh one. True if kept.
+        """
+        assert self.oauth is not None, "start the emulator first"
+        try:
+            existing = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            existing = None
+        if isinstance(existing, dict) and existing.get("token_uri") == self.token_uri \
+                and self.oauth.recognises(existing):
+            return True
+        self.write_credentials(path)
+        return False
+
+    def backend_env(self, credentials_path: str | os.PathLike[str] | None) -> dict[str, str]:
+        """Everything a backend needs in either mode, as one block: the proxy env and the
+        base-URL env (the two agree on the keys they share; each mode ignores the other's)."""
+        return {**self.proxy_env(credentials_path), **self.base_url_env(credentials_path)}
+
+    def backend_env_groups(self, credentials_path: str | os.PathLike[str] | None) -> dict[str, dict[str, str]]:
+        """The env per way in: `base_url`, and `proxy` when the CONNECT proxy runs. Each group is
+        complete on its own; a key that two groups share has the same value in both."""
+        groups = {"base_url": self.base_url_env(credentials_path)}
+        if self.proxy_url is not None:
+            groups["proxy"] = self.proxy_env(credentials_path)
+        return groups
+
+    @property
+    def send_url(self) -> str:
+        """The FCM v1 send URL of the emulated project on the plain listener (base-URL mode)."""
+        return f"{self.base_url}/v1/projects/{self.project_id}/messages:send"
+
+    def base_url_env(self, credentials_path: str | os.PathLike[str] | None) -> dict[str, str]:
+        """Environment for a backend whose FCM endpoint and token URI are configurable: it sends
+        to `${FCM_BASE_URL}/v1/projects/${FCM_PROJECT_ID}/messages:send` (= FCM_SEND_URL) with a
+        bearer token from the service account's token_uri (the emulator's /token)."""
+        env = {"FCM_BASE_URL": self.base_url, "FCM_SEND_URL": self.send_url, "FCM_PROJECT_ID": self.project_id}
+        if credentials_path is not None:
+            env["GOOGLE_APPLICATION_CREDENTIALS"] = str(credentials_path)
+        env["GOOGLE_CLOUD_PROJECT"] = self.project_id
+        # a CI machine's HTTP(S)_PROXY must not swallow requests to the emulator on loopback
+        env["NO_PROXY"] = env["no_proxy"] = LOOPBACK_NO_PROXY
+        return env
+
+    def proxy_env(self, credentials_path: str | os.PathLike[str] | None) -> dict[str, str]:
         """Environment for an unmodified backend in proxy mode (firebase-admin Python and Node)."""
         ca = self.ca_cert_path
         env = {
@@ -154,9 +229,10 @@ class FcmEmulator:
             "NODE_EXTRA_CA_CERTS": ca,
             "NO_PROXY": LOOPBACK_NO_PROXY,
             "no_proxy": LOOPBACK_NO_PROXY,
-            "GOOGLE_APPLICATION_CREDENTIALS": str(credentials_path),
-            "GOOGLE_CLOUD_PROJECT": self.project_id,
         }
+        if credentials_path is not None:
+            env["GOOGLE_APPLICATION_CREDENTIALS"] = str(credentials_path)
+        env["GOOGLE_CLOUD_PROJECT"] = self.project_id
         if self.proxy_url is not None:
             env["HTTPS_PROXY"] = env["https_proxy"] = self.proxy_url
         return env
@@ -170,21 +246,41 @@ class FcmEmulator:
         return self.endpoints
 
     # -- internals ----------------------------------------------------------------------------------
-    def _prepare(self) -> None:
-        """Bind every socket in the caller's thread, so a busy port fails `start()` at once."""
+    def _prepare(self, listen: bool) -> None:
+        """State, then sockets, then credentials, then `listen()`: in the caller's thread, so a
+        busy port fails `start()` at once, and so nothing can connect before the credentials
+        file is complete (a CI script waiting for the port may read the file at once)."""
         if self._given_state_dir is not None:
-            self._given_state_dir.mkdir(parents=True, exist_ok=True)
-            self._state_dir = self._given_state_dir
+            self._state_dir = open_state_dir(self._given_state_dir)
         else:
             self._state_dir = Path(tempfile.mkdtemp(prefix="b4a-fcm-emulator-"))
-        self.tls = tls = prepare_tls(self._state_dir)
-        self.oauth = OAuthAuthority(self.project_id, self._given_state_dir)
-        self._sockets["base"] = _listen(self.host, self.port)
-        if self.proxy:
-            self._sockets["proxy"] = _listen(self.host, self.proxy_port)
-        if self.host_mode_port is not None:
-            self._sockets["host_mode"] = _listen(self.host, self.host_mode_port)
-        urls = {name: _url(sock, "https" if name == "host_mode" else "http") for name, sock in self._sockets.items()}
+        try:
+            self.tls = tls = prepare_tls(self._state_dir)
+            self.oauth = OAuthAuthority(self.project_id, self._given_state_dir)
+        except (OSError, ValueError, TypeError) as exc:
+            raise EmulatorSetupError(f"cannot use state directory {self._state_dir}: {exc}") from None
+        ports = {"base": self.port, "proxy": self.proxy_port, "host_mode": self.host_mode_port}
+        if self._given_state_dir is not None:
+            kept = remembered_ports(self._state_dir)
+            ports["base"] = ports["base"] or kept.get("port", 0)
+            ports["proxy"] = ports["proxy"] or kept.get("proxy_port", 0)
+        wanted = {"base": True, "proxy": self.proxy, "host_mode": self.host_mode_port is not None}
+        if listen:
+            for name in ("base", "proxy", "host_mode"):
+                if wanted[name]:
+                    self._sockets[name] = _bind(self.host, ports[name] or 0)
+            urls = {name: _url(sock, "https" if name == "host_mode" else "http")
+                    for name, sock in self._sockets.items()}
+        else:
+            unfixed = [name for name in wanted if wanted[name] and not ports[name]]
+            if unfixed:
+                raise ValueError(
+                    f"no fixed port for the {' and the '.join(_LISTENER_NAMES[name] for name in unfixed)} "
+                    f"(0 given, none remembered in {self._state_dir}); the credentials and the env block name it")
+            urls = {name: _host_url(self.host, ports[name] or 0, "https" if name == "host_mode" else "http")
+                    for name in wanted if wanted[name]}
+        if self._given_state_dir is not None:
+            remember_ports(self._state_dir, {"port": ports["base"] or 0, "proxy_port": ports["proxy"] or 0})
         self.endpoints = Endpoints(
             project_id=self.project_id,
             project_number=self.project_number,
@@ -193,6 +289,16 @@ class FcmEmulator:
             host_mode_url=urls.get("host_mode"),
             ca_cert_pem=tls.ca_cert.read_text(),
         )
+        if self.credentials_path is not None:
+            try:
+                self.credentials_kept = self.ensure_credentials(self.credentials_path)
+            except OSError as exc:
+                raise EmulatorSetupError(
+                    f"cannot write credentials to {self.credentials_path}: {exc.strerror or exc}") from None
+        if not listen:
+            return
+        for sock in self._sockets.values():
+            sock.listen(1024)
         self.app = build_app(
             FcmApi(self.state, self.oauth, self.endpoints), ControlApi(self.state, self.oauth, self.endpoints)
         )
@@ -294,22 +400,35 @@ def new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def _listen(host: str, port: int) -> socket.socket:
+_LISTENER_NAMES = {"base": "plain listener", "proxy": "CONNECT proxy", "host_mode": "host-mode listener"}
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A bound socket that does not accept connections yet (see `_prepare` for why)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
-    sock.listen(1024)
+        raise OSError(exc.errno, f"port {port}: {exc.strerror}") from None
     sock.set_inheritable(True)
+    return sock
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    sock = _bind(host, port)
+    sock.listen(1024)
     return sock
 
 
 def _url(sock: socket.socket, scheme: str) -> str:
     host, port = sock.getsockname()[:2]
+    return _host_url(host, port, scheme)
+
+
+def _host_url(host: str, port: int, scheme: str) -> str:
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1"
     if ":" in host:
