@@ -11,7 +11,7 @@ import websocket
 
 from harness.emulator.fcm import FcmInbox, SendAttempt
 
-from .support import Api, Listeners, User
+from .support import Api, Listener, Listeners, User
 
 Observation = dict[str, Any]
 
@@ -23,6 +23,7 @@ class World:
     api: Api
     listen: Listeners
     inbox: FcmInbox
+    ring_timeout: float = 1.0  # the backend's, for scenarios timing the ring
 
 
 def attempts(world: World, token: str, count: int, timeout: float = 2.0) -> list[SendAttempt]:
@@ -66,6 +67,9 @@ def pushes_before_marker(world: World, sender: User, recipient: User,
     return [a for a in found if "thread" not in (a.message or {}).get("data", {})]
 
 
+FRIENDSHIP_KEYS = {"message", "message_type", "status", "friend_id", "open_requests"}
+
+
 def friendship_request(world: World) -> Observation:
     api = world.api
     a, b = api.user("a"), api.user("b")
@@ -86,6 +90,7 @@ def friendship_request(world: World) -> Observation:
         "pushes": len(sent),
         "push_status": sent[0].http_status if sent else None,
         "push_keys": sorted((sent[0].message or {}).get("data", {})) if sent else None,
+        "extra_keys": sorted(set(first) - FRIENDSHIP_KEYS),
     }
 
 
@@ -216,6 +221,170 @@ def unregistered_token(world: World) -> Observation:
     assert len(attempts(world, alive, 2, timeout=10)) == 2
     time.sleep(0.2)  # both pushes of each event leave together; give the dead one a moment
     return {"attempts_on_unregistered_token": len(world.inbox.attempts(token=dead))}
+
+
+def friendship_cancel_frame(world: World) -> Observation:
+    api = world.api
+    a, b = api.user("a"), api.user("b")
+    b_ws = world.listen(b)
+    friendship = api.ok(a, "/friendships", {"friend_id": b.id}, 201)
+    assert b_ws.next()["status"] == "new_request"
+    api.ok(a, f"/friendships/{friendship['id']}/cancel")
+    done = time.monotonic()
+    frame = b_ws.next(timeout=5.0)
+    return {"status": frame["status"], "within_2_s": time.monotonic() - done < 2.0}
+
+
+def friendship_request_with_outgoing(world: World) -> Observation:
+    """b has a request of its own pending (to c) when a asks b."""
+    api = world.api
+    a, b, c = api.user("a"), api.user("b"), api.user("c")
+    api.ok(b, "/friendships", {"friend_id": c.id}, 201)
+    b_ws = world.listen(b)
+    api.ok(a, "/friendships", {"friend_id": b.id}, 201)
+    return {"open_requests": b_ws.next()["open_requests"]}
+
+
+def _frames_within(listener: Listener, timeout: float) -> int:
+    try:
+        listener.next(timeout)
+    except AssertionError:
+        return 0
+    return 1 + len(listener.quiet(0.1))
+
+
+def two_connections(world: World) -> Observation:
+    api = world.api
+    a, b = api.user("a"), api.user("b")
+    first, second = world.listen(b), world.listen(b)
+    api.ok(a, "/friendships", {"friend_id": b.id}, 201)
+    return {"frames_per_connection": [_frames_within(first, 1.0),
+                                      _frames_within(second, 1.0)]}
+
+
+def chat_order(world: World) -> Observation:
+    """Three chat messages in a row: the texts in the order they arrive."""
+    api = world.api
+    a, b = api.user("a"), api.user("b")
+    b_ws = world.listen(b)
+    thread = api.ok(a, "/chat/threads", {"participant_id": b.id}, 201)
+    for text in ("one", "two", "three"):
+        api.ok(a, f"/chat/threads/{thread['id']}/messages", {"text": text}, 201)
+    return {"texts": [b_ws.next()["message"] for _ in range(3)]}
+
+
+def _plain_socket(url: str) -> str:
+    try:
+        websocket.create_connection(url, timeout=5).close()
+    except websocket.WebSocketBadStatusException as exc:
+        return f"refused {exc.status_code}"
+    return "accepted"
+
+
+def socket_credentials(world: World) -> Observation:
+    ws_url = world.listen.ws_url
+    cable = websocket.create_connection(f"{ws_url}/cable?token=not-a-token", timeout=5,
+                                        subprotocols=["actioncable-v1-json"])
+    try:
+        cable_first = json.loads(cable.recv())["type"]
+    finally:
+        cable.close()
+    return {"no_token": _plain_socket(f"{ws_url}/ws"),
+            "bad_token": _plain_socket(f"{ws_url}/ws?token=not-a-token"),
+            "cable_bad_token": cable_first}
+
+
+def anonymous_socket(world: World) -> Observation:
+    """A socket without credentials while a notification goes to someone else."""
+    api = world.api
+    a, b = api.user("a"), api.user("b")
+    try:
+        anonymous = Listener(f"{world.listen.ws_url}/ws", cable=False)
+    except websocket.WebSocketBadStatusException as exc:
+        return {"anonymous": f"refused {exc.status_code}"}
+    try:
+        api.ok(a, "/friendships", {"friend_id": b.id}, 201)
+        return {"anonymous": f"accepted, {_frames_within(anonymous, 1.0)} frame(s)"}
+    finally:
+        anonymous.close()
+
+
+def game_unscheduled(world: World) -> Observation:
+    api = world.api
+    a, b = api.user("a"), api.user("b")
+    b_ws = world.listen(b)
+    api.ok(a, "/games/sessions", {"game_id": 4, "partner_id": b.id}, 201)
+    return {"scheduled_at": b_ws.next().get("scheduled_at", "missing")}
+
+
+def game_partner_moves(world: World) -> Observation:
+    """The partner accepts, then cancels: the states each player sees."""
+    api = world.api
+    a, b = api.user("a"), api.user("b")
+    a_ws, b_ws = world.listen(a), world.listen(b)
+    session = api.ok(a, "/games/sessions", {"game_id": 4, "partner_id": b.id}, 201)
+    path = f"/games/sessions/{session['id']}/state"
+    api.ok(b, path, {"state": "accepted"})
+    api.ok(b, path, {"state": "canceled"})
+    partner = [b_ws.next()["state"] for _ in range(3)]
+    creator = [a_ws.next()["state"] for _ in range(2)]
+    return {"creator_saw": creator + [p["state"] for p in a_ws.quiet(0.3)],
+            "partner_saw": partner}
+
+
+def _await_connections(api: Api, asker: User, user: User, count: int) -> None:
+    deadline = time.monotonic() + 3.0
+    while api.get(asker, f"/presence/{user.id}").json()["connections"] != count:
+        assert time.monotonic() < deadline, f"presence never reached {count} connection(s)"
+        time.sleep(0.02)
+
+
+def call_after_closing(world: World) -> Observation:
+    """Call a user who closed every connection, then one who closed one of two."""
+    api = world.api
+    a, b, c = api.user("a"), api.user("b"), api.user("c")
+    world.listen(b).close()
+    _await_connections(api, a, b, 0)
+    after_all = api.ok(a, "/calls", {"callee_id": b.id}, 201)["status"]
+    first, _ = world.listen(c), world.listen(c)
+    first.close()
+    _await_connections(api, a, c, 1)
+    after_one = api.ok(a, "/calls", {"callee_id": c.id}, 201)["status"]
+    return {"after_closing_all": after_all, "after_closing_one": after_one}
+
+
+def _frames_until(listener: Listener, deadline: float) -> list[str]:
+    statuses = []
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            statuses.append(listener.next(timeout=left)["status"])
+        except AssertionError:
+            break
+    return statuses
+
+
+def call_answered(world: World) -> Observation:
+    """The caller's frames from an answered call, until well past the ring timeout."""
+    api = world.api
+    a, b = api.user("a"), api.user("b")
+    a_ws, b_ws = world.listen(a), world.listen(b)
+    call = api.ok(a, "/calls", {"callee_id": b.id}, 201)
+    deadline = time.monotonic() + world.ring_timeout + 0.6
+    assert b_ws.next()["status"] == "requested"
+    api.ok(b, f"/calls/{call['id']}/accept")
+    return {"caller_frames": _frames_until(a_ws, deadline)}
+
+
+def call_ring_timing(world: World) -> Observation:
+    api = world.api
+    a, b = api.user("a"), api.user("b")
+    a_ws, _ = world.listen(a), world.listen(b)
+    api.ok(a, "/calls", {"callee_id": b.id}, 201)
+    rung = time.monotonic()
+    assert a_ws.next(timeout=world.ring_timeout + 1.0)["status"] == "user_not_responding"
+    # the timer starts before the response leaves: allow a little under the full timeout
+    return {"not_before_ring_timeout":
+            time.monotonic() - rung >= 0.9 * world.ring_timeout}
 
 
 Scenario = Callable[[World], Observation]

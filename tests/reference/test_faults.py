@@ -61,9 +61,39 @@ CASES: dict[str, tuple[s.Scenario, str, Any, Any]] = {
     "invalid-transition-accepted": (s.game_invalid_transition, "*",
                                     {"status_code": 409, "frames": 0},
                                     {"status_code": 200, "frames": 1}),
+    "invalid-transition-silent": (s.game_invalid_transition, "*",
+                                  {"status_code": 409, "frames": 0},
+                                  {"status_code": 200, "frames": 0}),
     "call-wrong-friend-id": (s.call_online, "friend_id", "caller", "callee"),
     "wrong-message-text": (s.friendship_request, "message", "friendship status changed",
                            "Friendship status changed"),
+    "unknown-status": (s.friendship_cancel_frame, "status", "canceled", "cancelled"),
+    "late-delivery": (s.friendship_cancel_frame, "within_2_s", True, False),
+    "extra-key": (s.friendship_request, "extra_keys", [], ["sent_at"]),
+    "drop-second-connection": (s.two_connections, "frames_per_connection", [1, 1], [1, 0]),
+    "swap-order": (s.chat_order, "texts", ["one", "two", "three"], ["two", "one", "three"]),
+    "accept-bad-token-socket": (s.socket_credentials, "*",
+                                {"no_token": "refused 403", "bad_token": "refused 403",
+                                 "cable_bad_token": "disconnect"},
+                                {"no_token": "refused 403", "bad_token": "accepted",
+                                 "cable_bad_token": "welcome"}),
+    "anonymous-receives-all": (s.anonymous_socket, "anonymous", "refused 403",
+                               "accepted, 1 frame(s)"),
+    "open-requests-counts-outgoing": (s.friendship_request_with_outgoing, "open_requests", 1, 2),
+    "scheduled-at-empty": (s.game_unscheduled, "scheduled_at", None, ""),
+    "scheduled-at-omitted": (s.game_unscheduled, "scheduled_at", None, "missing"),
+    "presence-sticky": (s.call_after_closing, "after_closing_all", "user_not_available",
+                        "requested"),
+    "presence-any-close": (s.call_after_closing, "after_closing_one", "requested",
+                           "user_not_available"),
+    "ring-timer-not-cancelled": (s.call_answered, "caller_frames", ["accepted"],
+                                 ["accepted", "user_not_responding"]),
+    "ring-too-early": (s.call_ring_timing, "not_before_ring_timeout", True, False),
+    "game-partner-moves-one-side": (s.game_partner_moves, "*",
+                                    {"creator_saw": ["requested", "accepted", "canceled"],
+                                     "partner_saw": ["requested", "accepted", "canceled"]},
+                                    {"creator_saw": ["requested", "accepted"],
+                                     "partner_saw": ["requested", "accepted", "canceled"]}),
 }
 
 
@@ -124,10 +154,10 @@ def clean_observations() -> dict[s.Scenario, s.Observation]:
     return {}
 
 
-def _observe(base_url: str, ws_url: str, inbox: FcmInbox, scenario: s.Scenario) -> s.Observation:
-    listeners = Listeners(ws_url)
+def _observe(backend: ReferenceBackend, inbox: FcmInbox, scenario: s.Scenario) -> s.Observation:
+    listeners = Listeners(backend.ws_url)
     try:
-        return scenario(s.World(Api(base_url), listeners, inbox))
+        return scenario(s.World(Api(backend.base_url), listeners, inbox, backend.ring_timeout))
     finally:
         listeners.close()
 
@@ -138,10 +168,9 @@ def test_fault_changes_the_behaviour_it_claims(
         inbox: FcmInbox, clean_observations: dict[s.Scenario, s.Observation]) -> None:
     scenario, key, clean, faulty = CASES[name]
     if scenario not in clean_observations:
-        clean_observations[scenario] = _observe(reference.base_url, reference.ws_url, inbox,
-                                                scenario)
+        clean_observations[scenario] = _observe(reference, inbox, scenario)
     backend = fault_backends[name]
-    observed = _observe(backend.base_url, backend.ws_url, inbox, scenario)
+    observed = _observe(backend, inbox, scenario)
     pick = (lambda o: o) if key == "*" else (lambda o: o[key])
     assert pick(clean_observations[scenario]) == clean, clean_observations[scenario]
     assert pick(observed) == faulty, observed
