@@ -66,16 +66,14 @@ def test_terminated_reaches_the_other_friend(check, ender):
 
 @rule("FRND-002", "FRND-001", "DLV-001", "DLV-004", "DLV-007")
 def test_open_requests_is_exact_across_a_sequence(check):
-    """Three users invite B, one withdraws, B accepts one: every open_requests counts B's pending incoming requests."""
+    """Three users invite B and one withdraws, back to back; B accepts one; a fourth invites: every open_requests counts B's pending incoming requests."""
     b = check.user("B")
     senders = [check.user(f"A{n}", connections=0, devices=0) for n in (1, 2, 3)]
     check.connect()
-    requests, events = [], []
-    for count, sender in enumerate(senders, start=1):
-        request = check.require_ok(check.act("friendship.request", sender, b))
-        requests.append(request)
-        events.append(check.expect("friendship/new_request", request, actor=sender, recipients={b: {"friend_id": sender.id, "open_requests": count}}))
+    requests = [check.require_ok(check.act("friendship.request", sender, b)) for sender in senders]
     cancel = check.require_ok(check.act("friendship.cancel", senders[1], b, **requests[1].vars))
+    events = [check.expect("friendship/new_request", request, actor=sender, recipients={b: {"friend_id": sender.id, "open_requests": count}})
+              for count, (sender, request) in enumerate(zip(senders, requests), start=1)]
     events.append(check.expect("friendship/canceled", cancel, actor=senders[1], recipients={b: {"friend_id": senders[1].id, "open_requests": 2}}))
     check.expect_order(events)
     accept = check.require_ok(check.act("friendship.accept", b, senders[0], **requests[0].vars))

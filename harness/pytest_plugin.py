@@ -234,8 +234,10 @@ def _result(item: pytest.Item, outcome: Outcome, message: str, duration: float) 
     for violation in the_check.violations if the_check else []:
         if violation.rule_id not in rules:
             rules.append(violation.rule_id)
-    if the_check is not None:
+    if the_check is not None and (outcome is not Outcome.FAIL or the_check.violations):
         verdicts = the_check.rule_verdicts(declared)
+    elif the_check is not None:  # an assertion of the check itself failed: it counts against every rule it declares
+        verdicts = {r: (Outcome.FAIL, message) for r in declared}
     else:  # a team's own test without the check fixture: its assertions judged its rules
         verdicts = {r: (outcome if outcome in (Outcome.PASS, Outcome.FAIL) else Outcome.SKIP, "the test's own assertions")
                     for r in declared}

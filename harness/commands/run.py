@@ -32,7 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="SHOULD violations fail the run; unknown payload keys are reported")
     parser.add_argument("--report-dir", default="b4a-report", help="where report.json, junit.xml and report.html go (default: ./b4a-report)")
     parser.add_argument("--format", dest="formats", action="append", choices=REPORT_FORMATS, help="report files to write (repeatable; default: all)")
-    parser.add_argument("-j", "--jobs", type=int, default=4, metavar="N", help="checks run concurrently in N worker processes (default: 4; 1 = one process)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default="auto", metavar="N|auto", help="checks run concurrently in N worker processes; auto (the default) = the machine's cores, at most 4; 1 = one process")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="embedded reference backend only: switch on a deliberate bug (see `b4a serve --list-faults`)")
     parser.add_argument("--framing", choices=("plain", "actioncable"), default="plain", help="embedded reference backend only: WebSocket framing to test (default: plain)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's per-check lines and the full terminal report")
@@ -41,6 +41,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 class RunError(Exception):
     """Cannot run: bad usage, bad profile, unreachable target. One line, exit 2."""
+
+
+#: More workers than this stall SQLite-backed backends and cost more in start-up than they save.
+MAX_AUTO_JOBS = 4
+
+
+def _jobs(text: str) -> int:
+    """`-j N` or `-j auto` (the machine's cores, at most MAX_AUTO_JOBS: measured, on 2 cores
+    `-j 4` was slower than `-j 1` against external backends)."""
+    if text == "auto":
+        return max(1, min(os.cpu_count() or 1, MAX_AUTO_JOBS))
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of workers or 'auto', got {text!r}") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return jobs
 
 
 def _suite_dir() -> Path:
@@ -62,7 +80,11 @@ def _embedded(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, s
     name = "reference.yaml" if args.framing == "plain" else "reference-cable.yaml"
     profile = _profile_dir() / name
     print(f"b4a run: starting the FCM emulator and the reference backend{' with faults ' + ', '.join(args.fault) if args.fault else ''}...", file=sys.stderr)
-    with FcmEmulator() as emulator:
+    try:
+        emulator = FcmEmulator().start()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise RunError(f"the FCM emulator could not start: {str(exc).splitlines()[0]}") from None
+    try:
         try:
             backend = ReferenceBackend(fcm_emulator_url=emulator.base_url, faults=args.fault, ring_timeout=1.0).start()
         except ReferenceBackendError as exc:
@@ -71,6 +93,8 @@ def _embedded(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, s
             yield profile, backend.base_url, emulator.base_url
         finally:
             backend.stop()
+    finally:
+        emulator.stop()
 
 
 @contextlib.contextmanager
@@ -124,7 +148,10 @@ def _pytest_args(args: argparse.Namespace, profile: Path, base_url: str, emulato
     argv = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite), "-p", "harness.pytest_plugin",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "--b4a-profile", str(profile), "--b4a-base-url", base_url, "--b4a-results", str(results),
-            "-o", "console_output_style=count", "--tb=no", "-q" if not args.verbose else "-v", "--no-header"]
+            "-o", "console_output_style=count", "--tb=no", "--no-header"]
+    # b4a prints the verdicts; pytest's own summary would count differently (a check is one
+    # result, pytest counts setup/teardown errors apart), so only its progress line is kept.
+    argv += ["-v"] if args.verbose else ["-qq", "--no-summary"]
     if emulator:
         argv += ["--b4a-emulator", emulator]
     if args.strict:
@@ -153,26 +180,58 @@ def _build_report(args: argparse.Namespace, results: list[dict[str, Any]], name:
         command=" ".join(["b4a", "run", *map(shlex.quote, args.argv)]),
         selection=",".join(args.only) or None,
     )
-    return Report(run=run, checks=checks, rules=build_rule_summaries(checks, contract))
+    return Report(run=run, checks=checks, rules=build_rule_summaries(checks, contract, strict=args.strict))
 
 
 def run(args: argparse.Namespace) -> int:
+    """`b4a run`; any failure of the harness itself is one line and exit 2, never a traceback."""
+    try:
+        return _run(args)
+    except RunError as exc:
+        print(f"b4a run: {exc}", file=sys.stderr)
+        return ExitCode.ERROR
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug must still exit 2
+        where = exc.__traceback__
+        while where is not None and where.tb_next is not None:
+            where = where.tb_next
+        place = f" ({Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno})" if where else ""
+        print(f"b4a run: internal error{place}: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        return ExitCode.ERROR
+
+
+def merge_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One result per check id: a teardown error after a verdict, or a crash report after a
+    partial result, makes the check's outcome the worse of the two and keeps both messages."""
+    from harness.violations import Outcome
+
+    merged: dict[str, dict[str, Any]] = {}
+    for result in results:
+        first = merged.get(result["id"])
+        if first is None:
+            merged[result["id"]] = result
+            continue
+        worse, other = (result, first) if Outcome(result["outcome"]).rank > Outcome(first["outcome"]).rank else (first, result)
+        merged[result["id"]] = {**worse, "message": "; ".join(filter(None, (first["message"], result["message"]))),
+                                "violations": first["violations"] + result["violations"],
+                                "transcript": worse["transcript"] or other["transcript"],
+                                "delivery": worse["delivery"] or other["delivery"],
+                                "rules": worse.get("rules") or other.get("rules", [])}
+    return list(merged.values())
+
+
+def _run(args: argparse.Namespace) -> int:
     import pytest
 
     args.argv = sys.argv[sys.argv.index("run") + 1:] if "run" in sys.argv else []
 
-    if args.jobs < 1:
-        print("b4a run: -j/--jobs must be at least 1", file=sys.stderr)
-        return ExitCode.ERROR
     if args.target is None and (args.base_url or args.emulator):
-        print("b4a run: --base-url and --emulator need --target (the embedded backend chooses its own)", file=sys.stderr)
-        return ExitCode.ERROR
+        raise RunError("--base-url and --emulator need --target (the embedded backend chooses its own)")
     if args.target is None and (args.emulator_port or args.emulator_proxy_port or args.emulator_state_dir):
-        print("b4a run: --emulator-port, --emulator-proxy-port and --emulator-state-dir need --target", file=sys.stderr)
-        return ExitCode.ERROR
+        raise RunError("--emulator-port, --emulator-proxy-port and --emulator-state-dir need --target")
     if args.target is not None and (args.fault or args.framing != "plain"):
-        print("b4a run: --fault and --framing apply to the embedded reference backend only, not with --target", file=sys.stderr)
-        return ExitCode.ERROR
+        raise RunError("--fault and --framing apply to the embedded reference backend only, not with --target")
     # Other installed pytest plugins (hypothesis, schemathesis...) cost seconds per worker and
     # could change the suite's behaviour: the suite loads exactly its own plugins.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -181,27 +240,24 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="b4a-run-") as tmp:
         workdir = Path(tmp)
         results_file = workdir / "results.jsonl"
-        try:
-            environment = _embedded(args, workdir) if args.target is None else _external(args, workdir)
-            with environment as (profile, base_url, emulator):
-                name = _preflight(profile, base_url)
-                print(f"b4a run: checking {base_url} ({profile.name}){' strict' if args.strict else ''}", file=sys.stderr)
-                code = pytest.main(_pytest_args(args, profile, base_url, emulator, results_file))
-        except RunError as exc:
-            print(f"b4a run: {exc}", file=sys.stderr)
-            return ExitCode.ERROR
+        environment = _embedded(args, workdir) if args.target is None else _external(args, workdir)
+        with environment as (profile, base_url, emulator):
+            name = _preflight(profile, base_url)
+            print(f"b4a run: checking {base_url} ({profile.name}){' strict' if args.strict else ''}", file=sys.stderr)
+            code = pytest.main(_pytest_args(args, profile, base_url, emulator, results_file))
         if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-            print(f"b4a run: no checks selected{' by --only ' + ', '.join(args.only) if args.only else ''}", file=sys.stderr)
-            return ExitCode.ERROR
+            raise RunError(f"no checks selected{' by --only ' + ', '.join(args.only) if args.only else ''}")
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not results_file.exists():
-            print(f"b4a run: the suite could not run (pytest exit code {int(code)})", file=sys.stderr)
-            return ExitCode.ERROR
-        results = [json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+            raise RunError(f"the suite could not run (pytest exit code {int(code)})")
+        results = merge_results([json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines() if line.strip()])
     report = _build_report(args, results, name, base_url, started, started_at)
     from harness.report import render_terminal, write_reports
     from harness.violations import Outcome
 
-    written = write_reports(report, report_dir, tuple(args.formats or REPORT_FORMATS))
+    try:
+        written = write_reports(report, report_dir, tuple(args.formats or REPORT_FORMATS))
+    except (OSError, ValueError) as exc:
+        raise RunError(f"cannot write the reports to {report_dir}: {exc}") from None
     render_terminal(report, sys.stdout, verbose=args.verbose)
     for kind, path in written.items():
         print(f"b4a run: {kind} report: {path}", file=sys.stderr)
@@ -209,5 +265,11 @@ def run(args: argparse.Namespace) -> int:
     if Outcome.FAIL in outcomes or (args.strict and Outcome.NON_STRICT in outcomes):
         return ExitCode.VIOLATION
     if Outcome.ERROR in outcomes:
+        return ExitCode.ERROR
+    if code == pytest.ExitCode.TESTS_FAILED:
+        print("b4a run: pytest reported a failure that no check result shows; see --verbose", file=sys.stderr)
+        return ExitCode.ERROR
+    if not any(rule.outcome is not Outcome.SKIP for rule in report.rules):
+        print(f"b4a run: nothing was checked: all {len(report.checks)} selected checks were skipped or judged no rule", file=sys.stderr)
         return ExitCode.ERROR
     return ExitCode.OK

@@ -29,7 +29,8 @@ def rule_outcome(check: CheckResult, rule_id: str, *, strict: bool = False) -> O
     own = [v for v in check.violations if v.rule_id == rule_id]
     if own:
         return Outcome.for_violations(own, strict=strict)
-    return check.outcome if check.outcome not in BROKEN else Outcome.PASS
+    # failed on another rule's violation: this one held; failed without any: it counts against all
+    return Outcome.PASS if check.outcome in BROKEN and check.violations else check.outcome
 
 
 def carries(check: CheckResult, rule_id: str) -> bool:

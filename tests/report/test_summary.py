@@ -1,4 +1,4 @@
-"""Per-rule verdicts: worst outcome over the checks that carry a rule, SKIP when none ran it."""
+"""Per-rule verdicts: worst outcome over the checks that judged a rule, SKIP when none judged it."""
 from __future__ import annotations
 
 import dataclasses
@@ -26,7 +26,8 @@ def test_outcomes_follow_the_checks() -> None:
     assert rules["FRND-001"].outcome is Outcome.FAIL and (rules["FRND-001"].checks, rules["FRND-001"].failed) == (2, 1)
     assert rules["DLV-002"].outcome is Outcome.FAIL  # carried by the failing check and violated in it
     assert rules["DLV-005"].outcome is Outcome.NON_STRICT and rules["DLV-005"].level == "SHOULD"
-    assert rules["CALL-001"].outcome is Outcome.SKIP and rules["CALL-001"].checks == 1
+    # carried only by a skipped check: declared, never judged
+    assert rules["CALL-001"].outcome is Outcome.SKIP and (rules["CALL-001"].checks, rules["CALL-001"].not_reached) == (0, 1)
     assert rules["CHAT-001"].outcome is Outcome.ERROR and rules["CHAT-001"].failed == 0
     assert rules["GAME-001"].outcome is Outcome.SKIP and rules["GAME-001"].checks == 0  # no check ran it
 
@@ -54,3 +55,25 @@ def test_strict_turns_a_broken_should_rule_into_fail() -> None:
     check = dataclasses.replace(make_checks()[2], outcome=Outcome.FAIL)
     assert _by_id((check,), strict=True)["DLV-005"].outcome is Outcome.FAIL
     assert _by_id(make_checks()[2:3])["DLV-005"].outcome is Outcome.NON_STRICT
+
+
+def test_a_declared_rule_the_check_never_reached_is_not_counted_as_passed() -> None:
+    base = make_checks()[0]  # PASS, declares FRND-001 and DLV-001
+    check = dataclasses.replace(base, rules={"FRND-001": (Outcome.PASS, "judged"), "DLV-001": (Outcome.SKIP, "not reached")})
+    rules = _by_id((check,))
+    assert rules["FRND-001"].outcome is Outcome.PASS and rules["FRND-001"].checks == 1
+    assert rules["DLV-001"].outcome is Outcome.SKIP and (rules["DLV-001"].checks, rules["DLV-001"].not_reached) == (0, 1)
+
+
+def test_per_rule_verdicts_survive_the_json_round_trip() -> None:
+    check = dataclasses.replace(make_checks()[0], rules={"FRND-001": (Outcome.PASS, "judged"), "DLV-001": (Outcome.SKIP, "not reached")})
+    again = CheckResult.from_json(check.to_json())
+    assert again.rules == check.rules
+    assert check.to_json()["rules"] == [{"rule_id": "FRND-001", "outcome": "PASS", "note": "judged"},
+                                        {"rule_id": "DLV-001", "outcome": "SKIP", "note": "not reached"}]
+
+
+def test_a_rule_never_reached_in_an_error_check_shows_the_error() -> None:
+    check = dataclasses.replace(make_checks()[4], rules={"CHAT-001": (Outcome.SKIP, "not reached")})
+    rules = _by_id((check,))
+    assert rules["CHAT-001"].outcome is Outcome.ERROR and rules["CHAT-001"].checks == 0
