@@ -1,10 +1,13 @@
 """The reference Buddy4all backend (`b4a serve`), and `ReferenceBackend` to run it as a subprocess."""
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -30,11 +33,17 @@ class ReferenceBackend:
     def __init__(self, port: int = 0, fcm_emulator_url: str | None = None,
                  faults: Iterable[str] = (), ring_timeout: float = 1.0, db: str = ":memory:",
                  host: str = "127.0.0.1", boot_timeout: float = 10.0,
-                 styles: Iterable[str] = ()) -> None:
+                 styles: Iterable[str] = (), fcm_mode: str = "proxy") -> None:
         self.command = [sys.executable, "-m", "harness", "serve", "--host", host,
                         "--port", str(port), "--db", db, "--ring-timeout", str(ring_timeout)]
-        if fcm_emulator_url:
+        if fcm_mode not in ("proxy", "base_url"):
+            raise ValueError(f"fcm_mode must be 'proxy' or 'base_url', got {fcm_mode!r}")
+        if fcm_emulator_url and fcm_mode == "proxy":
             self.command += ["--fcm-emulator", fcm_emulator_url]
+        # base-URL mode: start() fetches a service account and passes only what a third-party
+        # backend would get (--fcm-base-url, --fcm-credentials)
+        self._fcm_base_url = fcm_emulator_url if fcm_mode == "base_url" else None
+        self._fcm_files: str | None = None
         for fault in faults:
             self.command += ["--fault", fault]
         self.styles = tuple(styles)  # convention styles (harness.reference.styles.STYLES)
@@ -47,12 +56,13 @@ class ReferenceBackend:
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> ReferenceBackend:
+        fcm_arguments = self._base_url_arguments(self._fcm_base_url) if self._fcm_base_url else []
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         # a GOOGLE_APPLICATION_CREDENTIALS of the caller must not switch pushes on by surprise
         if "--fcm-emulator" in self.command:
             env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
         self._process = subprocess.Popen(
-            self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            self.command + fcm_arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         found = threading.Event()
         threading.Thread(target=self._read, args=(found,), daemon=True).start()
         deadline = time.monotonic() + self.boot_timeout
@@ -95,6 +105,19 @@ class ReferenceBackend:
 
         return self.base_url + parse_styles(self.styles).prefix
 
+    def _base_url_arguments(self, emulator_url: str) -> list[str]:
+        from harness.reference.fcm_setup import FcmSetupError, emulator_service_account
+
+        try:
+            _, account = emulator_service_account(emulator_url)
+        except FcmSetupError as exc:
+            raise ReferenceBackendError(f"the reference backend cannot use the FCM emulator: {exc}") from None
+        self._fcm_files = tempfile.mkdtemp(prefix="b4a-reference-fcm-")
+        credentials = os.path.join(self._fcm_files, "service-account.json")
+        with open(os.open(credentials, os.O_WRONLY | os.O_CREAT, 0o600), "w", encoding="utf-8") as file:
+            json.dump(account, file)
+        return ["--fcm-base-url", emulator_url, "--fcm-credentials", credentials]
+
     @property
     def ws_url(self) -> str:
         return "ws" + self.base_url.removeprefix("http")
@@ -109,6 +132,9 @@ class ReferenceBackend:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if self._fcm_files is not None:  # the service account's private key
+            shutil.rmtree(self._fcm_files, ignore_errors=True)
+            self._fcm_files = None
 
     def __enter__(self) -> ReferenceBackend:
         return self.start()

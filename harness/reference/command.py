@@ -23,6 +23,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="base URL of a `b4a emulator fcm`; pushes go through its proxy. "
                         "Without it, GOOGLE_APPLICATION_CREDENTIALS is used if set, "
                         "else pushes are off")
+    parser.add_argument("--fcm-base-url", metavar="URL",
+                        help="base-URL mode: send each push as a raw FCM v1 request to "
+                        "URL/v1/projects/{project}/messages:send, with an OAuth token from the "
+                        "service account's token_uri (e.g. a `b4a emulator fcm`'s $FCM_BASE_URL)")
+    parser.add_argument("--fcm-credentials", metavar="PATH",
+                        help="the service-account JSON for pushes (default: $GOOGLE_APPLICATION_CREDENTIALS)")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME",
                         help="switch on a deliberate contract bug (repeatable; see --list-faults)")
     parser.add_argument("--list-faults", action="store_true",
@@ -80,8 +86,8 @@ def _serve(args: argparse.Namespace, faults: frozenset[str], sock: socket.socket
     from harness.reference.store import Store
 
     try:
-        credentials = (fcm_setup.from_emulator(args.fcm_emulator) if args.fcm_emulator
-                       else fcm_setup.from_environment())
+        credentials = fcm_setup.choose_route(args.fcm_emulator, args.fcm_base_url,
+                                             args.fcm_credentials)
     except fcm_setup.FcmSetupError as exc:
         print(f"b4a serve: {exc}", file=sys.stderr)
         return ExitCode.ERROR

@@ -97,6 +97,14 @@ FAULTS: tuple[Fault, ...] = (
           "the friendship 'canceled' notification is delivered 3 s after the action"),
     Fault("invalid-transition-silent", "GAME-003",
           "game state changes outside the contract's graph are accepted (200), notifying nobody"),
+    Fault("push-data-differs", "PUSH-003",
+          "the friendship new_request push carries open_requests one less than the WebSocket copy"),
+    Fault("validate-only-push", "DLV-002",
+          "pushes are sent with validate_only=true: FCM answers 200 and delivers nothing"),
+    Fault("push-wrong-project", "DLV-002",
+          "pushes are sent to a project id other than the service account's (403 PERMISSION_DENIED)"),
+    Fault("push-bad-bearer", "DLV-002",
+          "pushes carry an access token no authority issued (401 UNAUTHENTICATED)"),
 )
 
 FAULTS_BY_NAME: dict[str, Fault] = {fault.name: fault for fault in FAULTS}

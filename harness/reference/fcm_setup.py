@@ -1,4 +1,5 @@
-"""Connects firebase-admin to FCM: through the conformance kit's emulator, or from the env."""
+"""Where the backend's pushes go (`FcmRoute`): firebase-admin through the emulator's proxy, the
+SDK as the env configures it, or raw HTTP v1 requests to a base URL."""
 from __future__ import annotations
 
 import json
@@ -6,9 +7,11 @@ import logging
 import os
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import firebase_admin
@@ -17,7 +20,51 @@ log = logging.getLogger("b4a.reference.fcm")
 
 
 class FcmSetupError(Exception):
-    """The emulator could not be reached or answered something unusable."""
+    """The emulator could not be reached or answered something unusable, or the FCM options
+    do not fit together; the message says which (one line)."""
+
+
+@dataclass(frozen=True)
+class FcmRoute:
+    """How pushes leave: `base_url` None means firebase-admin's own endpoint (fcm.googleapis.com,
+    which the process env may route through the emulator's proxy); else raw HTTP v1 requests to
+    `{base_url}/v1/projects/{project}/messages:send`, project from the service account."""
+
+    credentials_path: str
+    base_url: str | None = None
+
+
+def choose_route(emulator_url: str | None, base_url: str | None,
+                 credentials_path: str | None) -> FcmRoute | None:
+    """The route `b4a serve`'s FCM options ask for; None when pushes are off."""
+    if emulator_url and base_url:
+        raise FcmSetupError("--fcm-emulator and --fcm-base-url are two ways to the same place; give one")
+    if emulator_url and credentials_path:
+        raise FcmSetupError("--fcm-credentials does not go with --fcm-emulator (the emulator issues its own)")
+    if emulator_url:
+        return FcmRoute(from_emulator(emulator_url))
+    path = credentials_path or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if base_url:
+        if not path:
+            raise FcmSetupError("--fcm-base-url needs a service account: --fcm-credentials PATH "
+                                "or GOOGLE_APPLICATION_CREDENTIALS")
+        return for_base_url(base_url, path)
+    return FcmRoute(check_credentials(path)) if path else None
+
+
+def for_base_url(base_url: str, credentials_path: str) -> FcmRoute:
+    """Base-URL mode: the FCM root (scheme://host:port, no path) and a service account whose
+    token_uri grants the tokens that root accepts."""
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise FcmSetupError(f"--fcm-base-url {base_url!r} is not an http(s)://host:port URL")
+    if "/v1/" in parts.path + "/":
+        raise FcmSetupError(f"--fcm-base-url {base_url!r}: give the root (e.g. http://127.0.0.1:9099); "
+                            "the backend appends /v1/projects/{project}/messages:send")
+    account = _read_account(check_credentials(credentials_path))
+    if not isinstance(account.get("token_uri"), str) or not account["token_uri"].startswith(("http://", "https://")):
+        raise FcmSetupError(f"service account {credentials_path} has no http(s) token_uri")
+    return FcmRoute(credentials_path, base_url.rstrip("/"))
 
 
 def _emulator_json(method: str, url: str) -> dict:
@@ -42,19 +89,29 @@ def _emulator_json(method: str, url: str) -> dict:
     return data
 
 
+def emulator_service_account(url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the emulator's config, a fresh service account it issued) from its control API."""
+    base = url.rstrip("/")
+    config = _emulator_json("GET", f"{base}/emulator/v1/config")
+    if not isinstance(config.get("project_id"), str):
+        raise FcmSetupError(f"the emulator config at {base} lacks project_id")
+    account = _emulator_json("POST", f"{base}/emulator/v1/projects/{config['project_id']}/serviceAccounts")
+    return config, account
+
+
 def from_emulator(url: str) -> str:
     """Fetch the emulator's CA and a fresh service account, route HTTPS through its proxy.
 
     firebase-admin hard-codes fcm.googleapis.com, so this sets the process env the way an
     unmodified backend would be configured: HTTPS_PROXY plus a CA bundle for requests.
     """
-    base = url.rstrip("/")
-    config = _emulator_json("GET", f"{base}/emulator/v1/config")
+    config, account = emulator_service_account(url)
     try:
-        project, proxy, ca_pem = config["project_id"], config["proxy_url"], config["ca_cert_pem"]
+        proxy, ca_pem = config["proxy_url"], config["ca_cert_pem"]
     except KeyError as exc:
         raise FcmSetupError(f"the emulator config lacks {exc}") from None
-    account = _emulator_json("POST", f"{base}/emulator/v1/projects/{project}/serviceAccounts")
+    if not proxy:
+        raise FcmSetupError(f"the emulator at {url} runs without its CONNECT proxy; use --fcm-base-url")
     folder = Path(tempfile.mkdtemp(prefix="b4a-reference-fcm-"))
     (folder / "ca.pem").write_text(ca_pem, encoding="utf-8")
     credentials_path = folder / "service-account.json"
@@ -67,23 +124,21 @@ def from_emulator(url: str) -> str:
     return check_credentials(str(credentials_path))
 
 
-def from_environment() -> str | None:
-    """Use GOOGLE_APPLICATION_CREDENTIALS if set (proxy and CA already in the env)."""
-    path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
-    return check_credentials(path) if path else None
-
-
 def check_credentials(path: str) -> str:
     """A cheap look at the service-account file at start; firebase-admin loads it later."""
-    try:
-        account = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise FcmSetupError(f"unreadable service account {path}: {exc}") from None
+    account = _read_account(path)
     missing = [key for key in ("type", "project_id", "private_key", "client_email")
                if not isinstance(account, dict) or key not in account]
     if missing:
         raise FcmSetupError(f"service account {path} lacks {', '.join(missing)}")
     return path
+
+
+def _read_account(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FcmSetupError(f"unreadable service account {path}: {exc}") from None
 
 
 def initialise(credentials_path: str) -> firebase_admin.App:

@@ -17,6 +17,7 @@ from harness.reference import ReferenceBackend
 from harness.reference.faults import FAULTS, FAULTS_BY_NAME, parse_faults
 
 from . import fault_scenarios as s
+from .push_fault_scenarios import PUSH_FAULT_CASES
 from .support import Api, Listeners
 
 RULES = Path(__file__).resolve().parents[2] / "schemas" / "rules.json"
@@ -94,6 +95,7 @@ CASES: dict[str, tuple[s.Scenario, str, Any, Any]] = {
                                      "partner_saw": ["requested", "accepted", "canceled"]},
                                     {"creator_saw": ["requested", "accepted"],
                                      "partner_saw": ["requested", "accepted", "canceled"]}),
+    **PUSH_FAULT_CASES,
 }
 
 

@@ -1,12 +1,27 @@
-"""Pushes captured at the FCM emulator, sent by the backend through unmodified firebase-admin."""
+"""Pushes captured at the FCM emulator: sent by the backend through unmodified firebase-admin
+(proxy mode), or as raw HTTP v1 requests to the emulator's base URL (base-URL mode)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from harness.emulator.fcm import FcmInbox
+import pytest
 
+import harness
+from harness.emulator.fcm import FcmEmulator, FcmInbox
+from harness.reference import ReferenceBackend
+from harness.reference.push import ServiceAccountTokens
+
+from .fault_scenarios import Observation, Scenario, World
+from .push_fault_scenarios import PUSH_FAULT_CASES
 from .support import Api, Listeners
+from .test_faults import CASES as FAULT_CASES
 
 
 def test_new_request_is_pushed_once_to_every_device_of_the_invitee(
@@ -133,3 +148,155 @@ def test_removed_device_gets_no_push(api: Api, inbox: FcmInbox) -> None:
     assert len(inbox.wait(1, token=kept)) == 1
     time.sleep(0.2)
     assert inbox.attempts(token=removed) == []
+
+
+# -- base-URL mode: raw FCM v1 requests straight to the emulator's plain listener ---------------
+# Its own emulator without the CONNECT proxy: a push that arrives can only have come the direct way.
+
+#: faults whose pushes are built or sent differently per mode (the rest are decided before the
+#: push code, identically in both)
+BASE_URL_PUSH_FAULTS = ("push-data-not-strings", "push-message-type-key", "push-to-unregistered",
+                        "push-failure-fails-action", *PUSH_FAULT_CASES)
+
+
+@pytest.fixture(scope="module")
+def direct_fcm() -> Iterator[FcmEmulator]:
+    with FcmEmulator(proxy=False) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def direct_inbox(direct_fcm: FcmEmulator) -> Iterator[FcmInbox]:
+    client = direct_fcm.inbox()
+    yield client
+    client.clear_faults()
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def base_url_backends(direct_fcm: FcmEmulator) -> Iterator[dict[str, ReferenceBackend]]:
+    """A clean base-URL backend ("") and one per push fault, booted in parallel."""
+    backends = {name: ReferenceBackend(faults=[name] if name else [], fcm_emulator_url=direct_fcm.base_url,
+                                       fcm_mode="base_url", ring_timeout=1.0, boot_timeout=60)
+                for name in ("", *BASE_URL_PUSH_FAULTS)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        errors = [error for error in pool.map(_start, backends.values()) if error]
+    try:
+        assert not errors, errors[0]
+        yield backends
+    finally:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(ReferenceBackend.stop, backends.values()))
+
+
+def _start(backend: ReferenceBackend) -> str | None:
+    try:
+        backend.start()
+    except Exception as exc:
+        return str(exc)
+    return None
+
+
+def test_base_url_mode_friendship_request_reaches_the_emulator_as_a_valid_push(
+        base_url_backends: dict[str, ReferenceBackend], direct_inbox: FcmInbox) -> None:
+    backend = base_url_backends[""]
+    assert "--fcm-emulator" not in backend.command  # configured as a third-party backend would be
+    api, listen = Api(backend.base_url), Listeners(backend.ws_url)
+    try:
+        a, b = api.user("a"), api.user("b")
+        b_device = api.device(b)
+        b_ws = listen(b)
+        api.ok(a, "/friendships", {"friend_id": b.id}, 201)
+        ws_payload = b_ws.next()
+        [push] = direct_inbox.wait(1, token=b_device, timeout=5)
+    finally:
+        listen.close()
+    assert harness.validate_push(push.message) == []
+    assert push.message["data"] == {
+        "message": "friendship status changed", "type": "api_friendship_status",
+        "status": "new_request", "friend_id": str(a.id), "open_requests": "1"}
+    assert push.message["notification"]["title"]
+    assert push.name.startswith(f"projects/{direct_inbox.project_id}/messages/0:")
+    decoded = dict(push.message["data"], message_type="api_friendship_status",
+                   friend_id=a.id, open_requests=1)
+    del decoded["type"]
+    assert decoded == ws_payload
+    [attempt] = direct_inbox.attempts(token=b_device)
+    assert (attempt.http_status, attempt.error_code, attempt.validate_only) == (200, None, False)
+
+
+def test_base_url_mode_drops_an_unregistered_token(
+        base_url_backends: dict[str, ReferenceBackend], direct_inbox: FcmInbox) -> None:
+    backend = base_url_backends[""]
+    api = Api(backend.base_url)
+    a, b = api.user("a"), api.user("b")
+    dead = api.device(b)
+    direct_inbox.revoke_token(dead)
+    api.ok(a, "/friendships", {"friend_id": b.id}, 201)
+    deadline = time.monotonic() + 5
+    while not direct_inbox.attempts(token=dead) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    [attempt] = direct_inbox.attempts(token=dead)
+    assert (attempt.http_status, attempt.error_code) == (404, "UNREGISTERED")
+    # the worker deletes the token once FCM's answer is in; no endpoint shows that moment
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        response = api.session.delete(f"{api.base_url}/devices/{dead}", headers=b.headers)
+        if response.status_code == 404:
+            break
+        assert response.status_code == 204  # still there: put it back, look again
+        assert api.post(b, "/devices", {"token": dead}).status_code == 201
+        time.sleep(0.05)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", BASE_URL_PUSH_FAULTS)
+def test_push_fault_works_in_base_url_mode(
+        name: str, base_url_backends: dict[str, ReferenceBackend], direct_inbox: FcmInbox) -> None:
+    scenario, key, clean, faulty = FAULT_CASES[name]
+    pick = (lambda o: o) if key == "*" else (lambda o: o[key])
+    observed = {label: _observe(base_url_backends[label], direct_inbox, scenario) for label in ("", name)}
+    assert pick(observed[""]) == clean, observed[""]
+    assert pick(observed[name]) == faulty, observed[name]
+
+
+def _observe(backend: ReferenceBackend, inbox: FcmInbox, scenario: Scenario) -> Observation:
+    listeners = Listeners(backend.ws_url)
+    try:
+        return scenario(World(Api(backend.base_url), listeners, inbox))
+    finally:
+        listeners.close()
+
+
+def test_service_account_tokens_are_granted_by_the_token_uri_and_cached(
+        direct_fcm: FcmEmulator, tmp_path: Path) -> None:
+    credentials = tmp_path / "sa.json"
+    direct_fcm.write_credentials(credentials)
+    tokens = ServiceAccountTokens(str(credentials))
+    first = tokens()
+    assert first.startswith("ya29.b4a-emulator.")  # granted by the emulator's /token
+    assert tokens() == first  # cached, not a second grant
+    assert tokens.project_id == direct_fcm.project_id
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["--fcm-base-url", "http://127.0.0.1:9", "--fcm-emulator", "http://127.0.0.1:9"],
+     "--fcm-emulator and --fcm-base-url are two ways to the same place; give one"),
+    (["--fcm-base-url", "http://127.0.0.1:9"],
+     "--fcm-base-url needs a service account: --fcm-credentials PATH or GOOGLE_APPLICATION_CREDENTIALS"),
+    (["--fcm-base-url", "ftp://x", "--fcm-credentials", "sa.json"], "is not an http(s)://host:port URL"),
+    (["--fcm-base-url", "http://127.0.0.1:9/v1/projects/p/messages:send", "--fcm-credentials", "sa.json"],
+     "give the root (e.g. http://127.0.0.1:9099)"),
+    (["--fcm-base-url", "http://127.0.0.1:9", "--fcm-credentials", "missing.json"],
+     "unreadable service account missing.json"),
+])
+def test_serve_refuses_unusable_base_url_options_in_one_line(
+        args: list[str], error: str, tmp_path: Path) -> None:
+    (tmp_path / "sa.json").write_text(json.dumps({"type": "service_account", "project_id": "p",
+                                                  "private_key": "k", "client_email": "e"}))
+    env = {key: value for key, value in os.environ.items() if key != "GOOGLE_APPLICATION_CREDENTIALS"}
+    done = subprocess.run([sys.executable, "-m", "harness", "serve", "--port", "0", "--db", ":memory:", *args],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("b4a serve: ") and error in line, line
