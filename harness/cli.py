@@ -1,7 +1,8 @@
 """The `b4a` command line: one subcommand per module, dispatched from a table.
 
-Each subcommand module exposes `configure(parser)` and `run(args) -> int`; it is imported only
-when that subcommand is used, so `b4a validate` does not pay for the emulator's imports.
+Each subcommand module exposes `configure(parser)` and `run(args) -> int` (or, for a module
+serving several subcommands, `module:name` names an object in it that has both); it is imported
+only when that subcommand is used, so `b4a validate` does not pay for the emulator's imports.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from harness.exit_codes import ExitCode
 
@@ -17,6 +19,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("harness.commands.validate", "validate notification payloads or FCM messages"),
     "docs": ("harness.commands.docs", "generate (or --check) the docs from schemas and rules"),
     "run": ("harness.commands.run", "run the conformance suite against a target backend"),
+    "profile check": ("harness.commands.profile:check", "validate a target profile and show what the harness will do with it"),
+    "profile init": ("harness.commands.profile:init", "write a commented starting target profile"),
     "serve": ("harness.reference.command", "start the reference Buddy4all backend"),
     "emulator fcm": ("harness.emulator.fcm.command", "start the FCM HTTP v1 emulator"),
 }
@@ -33,6 +37,13 @@ def _chosen(argv: Sequence[str]) -> str | None:
         if name.split() == words[: len(name.split())]:
             return name
     return None
+
+
+def _command(spec: str) -> Any:
+    """`harness.commands.run` -> that module; `harness.commands.profile:check` -> that object of it."""
+    module, _, name = spec.partition(":")
+    loaded = importlib.import_module(module)
+    return getattr(loaded, name) if name else loaded
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -57,9 +68,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is not None and name != only:
             continue  # listed in the help, configured only when chosen
         try:
-            importlib.import_module(module).configure(sub)
+            _command(module).configure(sub)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            if exc.name != module.partition(":")[0]:
                 raise
             sub.set_defaults(_missing=True)
     return parser
@@ -76,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"b4a: '{args.command}' is not available in this build", file=sys.stderr)
         return ExitCode.ERROR
     try:
-        return int(importlib.import_module(args._module).run(args))
+        return int(_command(args._module).run(args))
     except KeyboardInterrupt:
         print("b4a: interrupted", file=sys.stderr)
         return ExitCode.ERROR
