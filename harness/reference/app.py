@@ -46,8 +46,19 @@ def _server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "internal error"}, 500)
 
 
+class _DenialIsAHandshake(logging.Filter):
+    """uvicorn's websockets-sansio protocol logs "ASGI callable returned without completing
+    handshake" after a denial response (its flag is set only for accept and close), though the
+    client got its HTTP 401. Drop that one line; only the upgrade-401 style installs this."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned without completing handshake" not in record.getMessage()
+
+
 def create_app(backend: Backend) -> Starlette:
     document = openapi_text()
+    if backend.conventions.upgrade_401:
+        logging.getLogger("uvicorn.error").addFilter(_DenialIsAHandshake())
 
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
