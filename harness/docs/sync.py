@@ -1,4 +1,8 @@
-"""Compare the generated files with a docs directory, and bring the directory up to date."""
+"""Compare the generated files with a docs directory, and bring the directory up to date.
+
+Besides the pages, the profile schema beside the docs (`schemas/profile.schema.json` next to
+`docs/`, i.e. in a checkout) is generated too: its `actions` part comes from the action table.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -7,6 +11,7 @@ from pathlib import Path
 
 from harness.contract import load_contract
 from harness.docs.render import HAND_WRITTEN_PAGES, NOTE, render_docs
+from harness.profile.schema_file import FILE_NAME as PROFILE_SCHEMA, generated_text as profile_schema_text
 
 
 class Change(str, enum.Enum):
@@ -27,7 +32,16 @@ def expected_files(out: Path) -> dict[str, str]:
     return render_docs(load_contract(), hand_written=tuple(page for page in HAND_WRITTEN_PAGES if (out / page).is_file()))
 
 
-def _obsolete(out: Path, expected: dict[str, str]) -> list[Path]:
+def _targets(out: Path) -> dict[Path, str]:
+    """Every generated file by its path: the pages in `out`, and the profile schema of the checkout beside it."""
+    files = {out / name: text for name, text in expected_files(out).items()}
+    schema = out.parent / "schemas" / PROFILE_SCHEMA
+    if schema.is_file():  # a checkout (an installed kit has no schemas/ beside the docs it writes)
+        files[schema] = profile_schema_text(schema)
+    return files
+
+
+def _obsolete(out: Path, expected: set[str]) -> list[Path]:
     if not out.is_dir():
         return []
     found = []
@@ -42,24 +56,23 @@ def _obsolete(out: Path, expected: dict[str, str]) -> list[Path]:
 
 def differences(out: Path) -> list[Difference]:
     """Every generated file that is missing, differs from what would be generated, or is obsolete."""
-    return _differences(out, expected_files(out))
+    return _differences(out, _targets(out))
 
 
-def _differences(out: Path, expected: dict[str, str]) -> list[Difference]:
+def _differences(out: Path, expected: dict[Path, str]) -> list[Difference]:
     found = []
-    for name, text in expected.items():
-        path = out / name
+    for path, text in expected.items():
         if not path.is_file():
             found.append(Difference(path, Change.MISSING))
         elif path.read_text(encoding="utf-8", errors="replace") != text:
             found.append(Difference(path, Change.STALE))
-    found.extend(Difference(path, Change.OBSOLETE) for path in _obsolete(out, expected))
+    found.extend(Difference(path, Change.OBSOLETE) for path in _obsolete(out, {path.name for path in expected if path.parent == out}))
     return found
 
 
 def write_docs(out: Path) -> list[Difference]:
     """Bring `out` up to date; returns what changed (written or, when obsolete, removed)."""
-    expected = expected_files(out)
+    expected = _targets(out)
     changed = _differences(out, expected)
     out.mkdir(parents=True, exist_ok=True)
     for difference in changed:
@@ -67,5 +80,5 @@ def write_docs(out: Path) -> list[Difference]:
             difference.path.unlink()
         else:
             # newline="\n": the same bytes on every platform, or --check would flap.
-            difference.path.write_text(expected[difference.path.name], encoding="utf-8", newline="\n")
+            difference.path.write_text(expected[difference.path], encoding="utf-8", newline="\n")
     return changed

@@ -139,7 +139,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     _game_move("resume", "resumed", "A player resumes the finished session"),
     ActionSpec("game.transition", "actions.game.transition",
                "Any move of a session to {{state}} (one endpoint taking the state, e.g. PATCH with the state); "
-               "used for every transition without its own game.<verb> action.",
+               "used for every transition whose own action (game.accept, game.start, ...) is not declared.",
                PAIR, _GAME_MOVE_PARAMS, _GAME_MOVE_SOURCES),
     ActionSpec("chat.post", "actions.chat.post",
                "The actor posts {{text}} to its chat thread with {{other}} (open or find the thread first if needed).",
