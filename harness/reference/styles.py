@@ -16,11 +16,11 @@ __all__ = ["BUNDLES", "BUNDLE_PROFILES", "STYLES", "Conventions", "format_style_
 
 #: Every style name (the `prefix=PATH` one takes a value) -> what it changes.
 STYLES: dict[str, str] = {
-    "verbs": "game transitions are POST <prefix>/game_sessions/{id}/accept|reject|start|finish|"
-             "cancel|resume (no generic state endpoint; sessions are created at /game_sessions)",
-    "patch-state": "game transitions are PATCH /game_sessions/{id} {\"game_session\": {\"state\": S}};"
-                   " friendships PATCH /friendships/{id} {\"friendship\": {\"status\": S}},"
-                   " cancel is DELETE /friendships/{id}",
+    "verbs": "game moves are POST <prefix>/game_sessions/{id}/accept|reject|start|finish|cancel|"
+             "resume; sessions are created at <prefix>/game_sessions (no generic state endpoint)",
+    "patch-state": "game moves are PATCH <prefix>/game_sessions/{id} {\"game_session\": {\"state\": S}};"
+                   " friendships PATCH <prefix>/friendships/{id} {\"friendship\": {\"status\": S}},"
+                   " cancel is DELETE <prefix>/friendships/{id}",
     "token-header": "REST auth is X-Auth-Token: <token> (Authorization is ignored);"
                     " WebSocket auth is ?access_token=<token>",
     "envelope": "responses are {\"data\": ...}; request bodies are wrapped Rails-style"
