@@ -6,7 +6,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -17,8 +17,7 @@ from jsonschema import Draft202012Validator
 from harness.profile import schema_errors
 from harness.profile.actions import abstract_actions
 from harness.profile.schema_file import generated_schema
-from harness.profile.semantics import (USER_ATTRIBUTES, USER_VARIABLES, contract_game_transitions,  # noqa: F401 - re-exported
-                                       semantic_errors)
+from harness.profile.semantics import contract_game_transitions, semantic_errors
 
 __all__ = ["ACTION_DEFAULTS", "ACTION_PARAMS", "Auth", "Games", "Presence", "Profile", "ProfileError", "Step",
            "WebSocketSpec", "contract_game_transitions", "load_profile", "profile_schema"]
