@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["ACTIONS", "ActionSpec", "GAMES_SECTION", "PARAM_MEANINGS", "USER_VARIABLE_MEANINGS", "abstract_actions",
-           "action_named", "actions_schema", "game_verb_for"]
+__all__ = ["ACTING", "ACTIONS", "ActionSpec", "GAMES_SECTION", "NEW_USER", "PAIR", "PARAM_MEANINGS", "USER_VARIABLE_MEANINGS",
+           "abstract_actions", "action_named", "actions_schema", "describe", "game_verb_for"]
 
 #: The source name of values the `games:` section provides (a fixed id, or what games.lookup extracts).
 GAMES_SECTION = "games"
@@ -173,10 +173,6 @@ def abstract_actions() -> tuple[ActionSpec, ...]:
 def game_verb_for(to_state: str) -> str | None:
     """`game.start` for `started`; None for a state no verb action moves to."""
     return _BY_STATE.get(to_state)
-
-
-def _placeholder_list(names: tuple[str, ...]) -> str:
-    return ", ".join(f"{{{{{name}}}}}" for name in names)
 
 
 def describe(spec: ActionSpec) -> str:
