@@ -31,7 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--b4a-emulator", help="base URL of the FCM emulator the target pushes to")
     group.addoption("--b4a-project", default=None, help="FCM project id at the emulator (default: the emulator's)")
     group.addoption("--b4a-strict", action="store_true", help="SHOULD violations fail; unknown payload keys are reported")
-    group.addoption("--b4a-only", action="append", default=[], help="run only checks of a family (friendship, game-session, chat, call, delivery, push, auth) or carrying a rule id or prefix (FRND-001, FRND)")
+    group.addoption("--b4a-only", action="append", default=[], help="run only checks of a family (friendship, game-session, chat, call, delivery, push, auth), carrying a rule id or prefix (FRND-001, FRND), or with a check id prefix (test_call.py::test_a_declined_call)")
     group.addoption("--b4a-results", help="write one JSON CheckResult per line to this file")
 
 
@@ -55,6 +55,8 @@ def _selected(item: pytest.Item, selectors: list[str]) -> bool:
     family = _family_of(item)
     for selector in selectors:
         wanted = selector.strip()
+        if ".py" in wanted and _check_id(item.nodeid).startswith(wanted):
+            return True  # a check id (or its file), as reports show it: test_call.py::test_a_declined_call
         if wanted.lower() == (family or "").lower():
             return True
         if any(rule == wanted.upper() or rule.startswith(wanted.upper() + "-") for rule in rules):
@@ -169,11 +171,14 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     the_check = getattr(item, "_b4a_check", None)
     try:
         result = yield
-    except pytest.skip.Exception:
-        # A flow that stopped half-way (the target lacks a later action) keeps what it found:
-        # settle and judge the part that ran, then skip (the verdict keeps the violations).
+    except (pytest.skip.Exception, Exception):
+        # A flow that stopped half-way (the target lacks a later action, or refused a step) keeps
+        # what it found: settle and judge the part that ran; the verdict keeps the violations.
         if the_check is not None and the_check.events:
-            the_check.finish()
+            try:
+                the_check.finish()
+            except Exception as exc:  # noqa: BLE001 - the first error is the one to report
+                the_check.could_not_judge(f"settling after the error failed: {type(exc).__name__}: {exc}")
         raise
     if the_check is not None:
         the_check.finish()
@@ -217,11 +222,13 @@ def _outcome(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo
             return outcome, message
         return Outcome.PASS, ""
     exc = call.excinfo.value
-    if isinstance(exc, CouldNotCheck):
-        return (Outcome.FAIL if the_check and the_check.failing() else Outcome.ERROR), f"could not check: {exc}"
-    if isinstance(exc, AssertionError):
-        return Outcome.FAIL, str(exc).splitlines()[0] if str(exc) else "assertion failed"
-    return Outcome.ERROR, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    first_line = str(exc).splitlines()[0] if str(exc) else ""
+    if isinstance(exc, AssertionError) and not isinstance(exc, CheckFailed):
+        return Outcome.FAIL, first_line or "assertion failed"
+    error = f"could not check: {first_line}" if isinstance(exc, CouldNotCheck) else f"{type(exc).__name__}: {first_line}"
+    if the_check is not None and the_check.failing():  # what was found before the error stands
+        return Outcome.FAIL, f"{len(the_check.failing())} violation(s); then {error}"
+    return Outcome.ERROR, error
 
 
 def _result(item: pytest.Item, outcome: Outcome, message: str, duration: float) -> Any:

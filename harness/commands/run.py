@@ -28,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--emulator-port", type=int, default=0, metavar="N", help="with --target: start the FCM emulator on this port (default: a free one), so a backend can be configured before the run")
     parser.add_argument("--emulator-proxy-port", type=int, default=0, metavar="N", help="with --target: the emulator's CONNECT proxy port (default: a free one)")
     parser.add_argument("--emulator-state-dir", metavar="DIR", help="with --target: keep the emulator's CA and service accounts here, so a backend configured once keeps working across runs (see `b4a emulator fcm --state-dir`)")
-    parser.add_argument("--only", action="append", default=[], metavar="FAMILY|RULE", help="run only a family (friendship, game-session, chat, call, delivery, push, auth) or the checks carrying a rule id or prefix (FRND-001, PUSH); repeatable")
+    parser.add_argument("--only", action="append", default=[], metavar="FAMILY|RULE", help="run only a family (friendship, game-session, chat, call, delivery, push, auth), the checks carrying a rule id or prefix (FRND-001, PUSH), or the checks whose id starts with this (test_call.py, test_call.py::test_a_declined_call); repeatable")
     parser.add_argument("--strict", action="store_true", help="SHOULD violations fail the run; unknown payload keys are reported")
     parser.add_argument("--report-dir", default="b4a-report", help="where report.json, junit.xml and report.html go (default: ./b4a-report)")
     parser.add_argument("--format", dest="formats", action="append", choices=REPORT_FORMATS, help="report files to write (repeatable; default: all)")
@@ -112,18 +112,20 @@ def _external(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, s
         yield profile_path, profile.base_url, args.emulator
         return
     from harness.emulator.fcm import FcmEmulator
+    from harness.emulator.fcm.command import env_block
 
+    credentials = Path(args.emulator_state_dir or workdir) / "fcm-service-account.json"
     try:
-        emulator = FcmEmulator(port=args.emulator_port, proxy_port=args.emulator_proxy_port, state_dir=args.emulator_state_dir).start()
+        # the credentials file exists before the emulator answers on any port: a backend that
+        # starts when the port opens reads a working service account
+        emulator = FcmEmulator(port=args.emulator_port, proxy_port=args.emulator_proxy_port, state_dir=args.emulator_state_dir,
+                               credentials_path=credentials).start()
     except (OSError, RuntimeError, ValueError) as exc:
         raise RunError(f"the FCM emulator could not start: {str(exc).splitlines()[0]}") from None
     try:
-        credentials = Path(args.emulator_state_dir or workdir) / "fcm-service-account.json"
-        if not credentials.exists():
-            emulator.write_credentials(credentials)
-        print(f"b4a run: FCM emulator at {emulator.base_url}; point the backend at it with:", file=sys.stderr)
-        for key, value in emulator.backend_env(credentials).items():
-            print(f"  export {key}={shlex.quote(value)}", file=sys.stderr)
+        print(f"b4a run: FCM emulator at {emulator.base_url} (the profile says fcm.mode: {profile.fcm_mode}); "
+              "point the backend at it with one of:", file=sys.stderr)
+        print(env_block(emulator, credentials), file=sys.stderr)
         yield profile_path, profile.base_url, emulator.base_url
     finally:
         emulator.stop()
