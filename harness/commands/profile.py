@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,9 +41,17 @@ def _run_check(args: argparse.Namespace) -> int:
     except ProfileError as error:
         print(error, file=sys.stderr)
         return ExitCode.ERROR
-    for line in summary_lines(profile):
-        print(line)
+    _write_stdout("\n".join(summary_lines(profile)) + "\n")
     return ExitCode.OK
+
+
+def _write_stdout(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader stopped early (`| head`): not a problem of the profile, and no traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _configure_init(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +70,7 @@ def _run_init(args: argparse.Namespace) -> int:
 
     text = starter_profile(args.framing)
     if args.path == "-":
-        sys.stdout.write(text)
+        _write_stdout(text)
         return ExitCode.OK
     path = Path(args.path)
     if path.is_dir():
