@@ -35,6 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=_jobs, default="auto", metavar="N|auto", help="checks run concurrently in N worker processes; auto (the default) = the machine's cores, at most 4; 1 = one process")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="embedded reference backend only: switch on a deliberate bug (see `b4a serve --list-faults`)")
     parser.add_argument("--framing", choices=("plain", "actioncable"), default="plain", help="embedded reference backend only: WebSocket framing to test (default: plain)")
+    parser.add_argument("--style", choices=("default", "rails", "node"), default="default", help="embedded reference backend only: the API conventions it speaks (rails: /api/v1, {data: ...} envelopes, PATCH states, ActionCable; node: /v2, verb per game move, X-Auth-Token, string ids, millisecond dates, 401 upgrades), each with its own profile; see `b4a serve --list-styles`")
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's per-check lines and the full terminal report")
     parser.epilog = "Exit codes: 0 every MUST holds, 1 a MUST failed (or a SHOULD in --strict), 2 usage, profile or infrastructure error."
 
@@ -77,7 +78,12 @@ def _embedded(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, s
     from harness.emulator.fcm import FcmEmulator
     from harness.reference import ReferenceBackend, ReferenceBackendError
 
-    name = "reference.yaml" if args.framing == "plain" else "reference-cable.yaml"
+    from harness.reference.styles import BUNDLE_PROFILES
+
+    if args.style != "default":
+        name = BUNDLE_PROFILES[args.style]
+    else:
+        name = "reference.yaml" if args.framing == "plain" else "reference-cable.yaml"
     profile = _profile_dir() / name
     print(f"b4a run: starting the FCM emulator and the reference backend{' with faults ' + ', '.join(args.fault) if args.fault else ''}...", file=sys.stderr)
     try:
@@ -86,11 +92,12 @@ def _embedded(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, s
         raise RunError(f"the FCM emulator could not start: {str(exc).splitlines()[0]}") from None
     try:
         try:
-            backend = ReferenceBackend(fcm_emulator_url=emulator.base_url, faults=args.fault, ring_timeout=1.0).start()
+            styles = (args.style,) if args.style != "default" else ()
+            backend = ReferenceBackend(fcm_emulator_url=emulator.base_url, faults=args.fault, ring_timeout=1.0, styles=styles).start()
         except ReferenceBackendError as exc:
             raise RunError(str(exc).splitlines()[0]) from None
         try:
-            yield profile, backend.base_url, emulator.base_url
+            yield profile, backend.api_url, emulator.base_url
         finally:
             backend.stop()
     finally:
@@ -232,8 +239,10 @@ def _run(args: argparse.Namespace) -> int:
         raise RunError("--base-url and --emulator need --target (the embedded backend chooses its own)")
     if args.target is None and (args.emulator_port or args.emulator_proxy_port or args.emulator_state_dir):
         raise RunError("--emulator-port, --emulator-proxy-port and --emulator-state-dir need --target")
-    if args.target is not None and (args.fault or args.framing != "plain"):
-        raise RunError("--fault and --framing apply to the embedded reference backend only, not with --target")
+    if args.target is not None and (args.fault or args.framing != "plain" or args.style != "default"):
+        raise RunError("--fault, --framing and --style apply to the embedded reference backend only, not with --target")
+    if args.style != "default" and args.framing != "plain":
+        raise RunError("--style picks its own framing (its profile's); leave out --framing")
     # Other installed pytest plugins (hypothesis, schemathesis...) cost seconds per worker and
     # could change the suite's behaviour: the suite loads exactly its own plugins.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
