@@ -313,11 +313,12 @@ class Check:
         time.sleep(seconds)
 
     # ----------------------------------------------------------------- expectations
-    def _matches(self, variant: Variant, label: str) -> Callable[[Received], bool]:
+    def _matches(self, variant: Variant, label: str, since: float) -> Callable[[Received], bool]:
         consumed = self._consumed[label]
 
         def predicate(received: Received) -> bool:
-            if received.seq in consumed or _is_marker(received.payload):
+            # a copy that arrived before the event's request was sent belongs to an earlier event
+            if received.seq in consumed or received.t < since or _is_marker(received.payload):
                 return False
             claimed = variant_of(received.payload, self.contract)
             # A copy no variant can claim (wrong message_type, missing status) may still be ours:
@@ -362,7 +363,7 @@ class Check:
 
     def _expect_ws(self, event: Event, sim: SimUser, listener: Listener, fields: dict[str, Any], deadline: float) -> None:
         variant = event.variant
-        ours = self._matches(variant, listener.label)
+        ours = self._matches(variant, listener.label, event.started)
         received = listener.wait_for(ours, timeout=max(0.0, deadline - time.monotonic()))
         if received is not None and not _fields_match(received.payload, fields):
             # Copies may overtake each other: prefer the copy this event describes, if it comes
@@ -433,6 +434,11 @@ class Check:
                 return None
             time.sleep(0.03)
 
+    def _arrived(self, attempt: Any) -> float:
+        """When a push attempt reached the emulator, on this process's monotonic clock (the
+        emulator stamps wall-clock time; a millisecond of slack for the two clocks' reading)."""
+        return attempt.received_at - self._wall_offset + 0.001
+
     def _is_delivery(self, attempt: Any) -> bool:
         """FCM accepted it for delivery: a 2xx that is not a dry run (validate_only)."""
         return 200 <= (attempt.http_status or 0) < 300 and not attempt.validate_only
@@ -443,7 +449,7 @@ class Check:
 
         def ours(attempt: Any) -> bool:
             data = (attempt.message or {}).get("data")
-            if not isinstance(data, dict) or _is_marker(data):
+            if not isinstance(data, dict) or _is_marker(data) or self._arrived(attempt) < event.started:
                 return False
             claimed = variant_of_push_data(data, self.contract)
             return claimed is None or claimed == variant
@@ -476,7 +482,7 @@ class Check:
             if token in self._revoked and attempt.error_code == "UNREGISTERED":
                 self._revoked[token] = attempt.seq
                 self._taught_at[token] = attempt.received_at
-            latency = round((attempt.received_at - self._wall_offset - event.started) * 1000, 1)
+            latency = round(max(0.0, self._arrived(attempt) - event.started) * 1000, 1)
             self._record_push(label, attempt)
             violations = validate_push(attempt.message, strict=self.strict, contract=self.contract)
             self.judge("PUSH-001", "PUSH-002")
@@ -727,7 +733,7 @@ class Check:
                 self._unexpected_row(owner, label, "fcm", variant, None, "PUSH-005")
                 continue
             payload = decode_push_data(data, self.contract) if isinstance(data, dict) and variant is not None else data
-            t = attempt.received_at - self._wall_offset
+            t = self._arrived(attempt)
             self._leftover(owner, label, attempt.token, "fcm", variant, payload, t, attempt.message)
 
     def _leftover(self, sim: SimUser, endpoint: str, key: str, channel: str, variant: Variant | None, payload: Any,
@@ -775,16 +781,28 @@ class Check:
                     return False
             return True
 
-        causes: list[tuple[bool, float, Cause]] = []
+        causes: list[tuple[bool, bool, float, Cause]] = []
         for event in self.events:
             if fits(event.variant, event.identity, event.started):
-                causes.append((sim in event.recipients or event.actor is sim, event.started, event))
+                concerns = sim in event.recipients or event.actor is sim
+                causes.append((concerns, self._consistent(event, sim, payload), event.started, event))
         for forbidden in self.forbidden:
             if (forbidden.users is None or sim in forbidden.users) and fits(forbidden.variant, forbidden.identity, forbidden.started):
-                causes.append((True, forbidden.started, forbidden))
+                causes.append((True, True, forbidden.started, forbidden))
         if not causes:
             return None
-        return max(causes, key=lambda c: (c[0], c[1]))[2]
+        return max(causes, key=lambda c: c[:3])[3]
+
+    def _consistent(self, event: Event, sim: SimUser, payload: Any) -> bool:
+        """Whether the copy's fields could be this event's copy for `sim`: the recipient's own
+        fields, or for the actor the counterpart key naming a recipient (an echo of its action)."""
+        if sim in event.recipients:
+            return _fields_match(payload, event.recipients[sim])
+        key = self.contract.family(event.variant.family).counterpart_key
+        if event.actor is sim and key is not None:
+            present, got = _path_get(payload, key)
+            return not present or any(same(got, r.id) for r in event.recipients)
+        return True
 
     def _late(self, event: Event, endpoint: str, channel: str, t: float) -> bool:
         """A copy that missed its deadline but came before the end: counted once, as late.
