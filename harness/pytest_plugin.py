@@ -185,6 +185,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         failing = the_check.failing()
         if failing:
             raise CheckFailed("\n".join(str(v) for v in failing))
+        if the_check.problems:
+            from harness.check import CouldNotCheck
+
+            raise CouldNotCheck("; ".join(the_check.problems))
     return result
 
 
@@ -290,7 +294,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.failed and not carried:
         # A failure no check turned into a result (an xdist worker that crashed mid-test, a
         # hook that broke): it still becomes one, so a run can never pass over it.
-        config.stash[RESULTS].append(_orphan(report.nodeid, f"{report.when} failed: {_reason(report)}"))
+        phase = f"{report.when} failed: " if report.when in ("setup", "call", "teardown") else ""
+        config.stash[RESULTS].append(_orphan(report.nodeid, phase + _reason(report)))
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
