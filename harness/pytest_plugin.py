@@ -40,6 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS] = []
 
 
+
 # ---------------------------------------------------------------------------- selection
 def _rules_of(item: pytest.Item) -> tuple[str, ...]:
     return tuple(rule for mark in item.iter_markers("rule") for rule in mark.args)
@@ -321,6 +322,14 @@ _CONFIG: dict[str, pytest.Config] = {}
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG["config"] = session.config
+    # At -qq (what `b4a run` passes) only the progress line is wanted: xdist's "bringing up
+    # nodes..." status line would be printed between b4a's own lines (before xdist starts nodes).
+    manager = session.config.pluginmanager
+    if session.config.get_verbosity() < -1 and manager.has_plugin("terminaldistreporter"):
+        manager.unregister(name="terminaldistreporter")
+        dsession = manager.getplugin("dsession")
+        if dsession is not None and hasattr(dsession, "terminal"):
+            dsession.terminal = None  # it also writes the status line directly after collection
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
