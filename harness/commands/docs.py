@@ -17,6 +17,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--check", action="store_true",
         help="write nothing; exit 1 and name each missing, stale or obsolete file when DIR is not current",
     )
+    parser.description = ("Generate docs/ from the schemas and rules: a page per family, the rules, the seed errata, "
+                          "the profile reference and an AsyncAPI document. In a checkout (schemas/ beside DIR) it also "
+                          "rewrites the generated `actions` part of schemas/profile.schema.json from the action table, "
+                          "and --check reports it when stale.")
     parser.epilog = "Exit codes: 0 docs current (or written), 1 --check found stale docs, 2 usage error or unwritable DIR."
 
 
