@@ -383,11 +383,9 @@ class Check:
             event.ws[listener.label] = received
             latency = round((received.t - event.started) * 1000, 1)
             self._judge_payload(received.payload, variant, fields, listener.label)
-        self._add_row(event, DeliveryRow(
-            check_id=self.name, event=variant.key, role=self._role(sim, event), user=sim.label, channel="websocket",
-            endpoint=listener.label, expected=1, seen=0 if received is None else 1, latency_ms=latency,
-            rule_ids=variant.delivery_rules,
-        ))
+        self._add_row(event, self._row(event, sim, listener.label, "websocket", expected=1, seen=0 if received is None else 1,
+                                       latency_ms=latency, rule_ids=variant.delivery_rules,
+                                       received=None if received is None else received.payload))
 
     def _judge_payload(self, payload: Any, variant: Variant, fields: dict[str, Any], source: str) -> None:
         reported = set()
@@ -490,10 +488,11 @@ class Check:
                 self.violations.append(found.at(label))
             if not violations:
                 self._compare_with_websocket(event, sim, token, attempt, label)
-        self._add_row(event, DeliveryRow(
-            check_id=self.name, event=variant.key, role=self._role(sim, event), user=sim.label, channel="fcm",
-            endpoint=label, expected=1, seen=0 if attempt is None else 1, latency_ms=latency, rule_ids=("DLV-002",),
-        ))
+        received = None
+        if attempt is not None and isinstance((attempt.message or {}).get("data"), dict):
+            received = decode_push_data(attempt.message["data"], self.contract)
+        self._add_row(event, self._row(event, sim, label, "fcm", expected=1, seen=0 if attempt is None else 1, latency_ms=latency,
+                                       rule_ids=("DLV-002",), received=received))
 
     def _not_delivered(self, event: Event, sim: SimUser, label: str, refused: list[Any]) -> None:
         """The backend tried, but FCM delivered nothing: name what the backend did wrong."""
@@ -521,6 +520,19 @@ class Check:
     def _record_push(self, label: str, attempt: Any) -> None:
         self.transcript.record("push", label, token=attempt.token, message=attempt.message, http_status=attempt.http_status,
                                error_code=attempt.error_code, validate_only=attempt.validate_only)
+
+    def _row(self, event: Event, sim: SimUser, endpoint: str, channel: str, *, expected: int, seen: int,
+             latency_ms: float | None, rule_ids: tuple[str, ...], received: Any = None) -> DeliveryRow:
+        """A delivery-matrix row of `event` for one endpoint of `sim`."""
+        action = event.action
+        return DeliveryRow(
+            check_id=self.name, event=event.variant.key, role=self._role(sim, event), user=sim.label, channel=channel,
+            endpoint=endpoint, expected=expected, seen=seen, latency_ms=latency_ms, rule_ids=rule_ids,
+            event_seq=self.events.index(event) + 1,
+            response_ms=round((action.responded_at - event.started) * 1000, 1) if action is not None else None,
+            expected_fields=dict(event.recipients[sim]) if expected and sim in event.recipients else None,
+            received=received,
+        )
 
     def _add_row(self, event: Event, row: DeliveryRow) -> None:
         self._rows[(id(event), row.endpoint, row.channel)] = len(self.delivery)
@@ -764,7 +776,7 @@ class Check:
             rule_id, why = "DLV-004", f"{sim.label} received a notification no action of the flow explains"
         self.violation(rule_id, f"{why}: {name} on {endpoint}", source=endpoint, variant=variant.key if variant else None,
                        instance=instance)
-        self._unexpected_row(sim, endpoint, channel, variant, cause if isinstance(cause, Event) else None, rule_id)
+        self._unexpected_row(sim, endpoint, channel, variant, cause if isinstance(cause, Event) else None, rule_id, payload)
 
     def _cause(self, sim: SimUser, variant: Variant | None, payload: Any, t: float) -> Cause | None:
         """The event (or forbidden notification) a stray copy belongs to: same variant, identity
@@ -814,7 +826,7 @@ class Check:
         if index is None or self.delivery[index].seen != 0 or self.delivery[index].expected != 1:
             return False
         took = t - event.started
-        self.delivery[index] = dataclasses.replace(self.delivery[index], seen=1, latency_ms=round(took * 1000, 1))
+        self.delivery[index] = dataclasses.replace(self.delivery[index], seen=1, latency_ms=round(took * 1000, 1), late=True)
         deadline = (self.ws_deadline if channel == "websocket" else self.push_deadline)
         missing = self._missing.get((id(event), endpoint, channel))
         if missing is not None:
@@ -840,20 +852,21 @@ class Check:
             self.judge("PUSH-005")
 
     def _unexpected_row(self, sim: SimUser, endpoint: str, channel: str, variant: Variant | None, event: Event | None,
-                        rule_id: str) -> None:
+                        rule_id: str, payload: Any = None) -> None:
         index = self._rows.get((id(event), endpoint, channel)) if event is not None else None
         if index is not None:  # a second copy where one was expected, or a stray one where none was
             row = self.delivery[index]
             self.delivery[index] = dataclasses.replace(row, seen=row.seen + 1, rule_ids=tuple(dict.fromkeys((*row.rule_ids, rule_id))))
             return
-        row = DeliveryRow(
-            check_id=self.name, event=variant.key if variant else "(unrecognised)", role=self._role(sim, event) if event else ("third" if sim.third else sim.label),
-            user=sim.label, channel=channel, endpoint=endpoint, expected=0, seen=1, latency_ms=None, rule_ids=(rule_id,),
-        )
         if event is not None:
-            self._add_row(event, row)
+            self._add_row(event, self._row(event, sim, endpoint, channel, expected=0, seen=1, latency_ms=None, rule_ids=(rule_id,),
+                                           received=payload))
         else:
-            self.delivery.append(row)
+            self.delivery.append(DeliveryRow(
+                check_id=self.name, event=variant.key if variant else "(unrecognised)", role="third" if sim.third else sim.label,
+                user=sim.label, channel=channel, endpoint=endpoint, expected=0, seen=1, latency_ms=None, rule_ids=(rule_id,),
+                received=payload,
+            ))
 
     def _silent_rows(self) -> None:
         """Rows for the endpoints that must receive nothing of each event, so the matrix shows them too."""
@@ -870,10 +883,7 @@ class Check:
 
     def _zero_row(self, event: Event, sim: SimUser, endpoint: str, channel: str, rule_id: str) -> None:
         if (id(event), endpoint, channel) not in self._rows:
-            self._add_row(event, DeliveryRow(
-                check_id=self.name, event=event.variant.key, role=self._role(sim, event), user=sim.label, channel=channel,
-                endpoint=endpoint, expected=0, seen=0, latency_ms=None, rule_ids=(rule_id,),
-            ))
+            self._add_row(event, self._row(event, sim, endpoint, channel, expected=0, seen=0, latency_ms=None, rule_ids=(rule_id,)))
 
     # ----------------------------------------------------------------- verdict
     def failing(self) -> list[Violation]:

@@ -19,8 +19,13 @@ class DeliveryRow:
     endpoint: str  # connection or device label, e.g. "B#2" or "B device 1"
     expected: int  # how many copies the contract expects (0 = must receive nothing)
     seen: int
-    latency_ms: float | None  # from the HTTP response of the action to the first copy
+    latency_ms: float | None  # from the start of the action's HTTP request to the first copy (never negative)
     rule_ids: tuple[str, ...] = ()
+    event_seq: int | None = None  # which event of the check (1 = first); None for a copy no event explains
+    response_ms: float | None = None  # the action's HTTP response, from the start of its request
+    late: bool = False  # arrived after its deadline
+    expected_fields: dict[str, Any] | None = None  # what the flow dictates for this recipient's copy
+    received: Any = None  # the first copy as it arrived (a push decoded to its payload)
 
     @property
     def ok(self) -> bool:
