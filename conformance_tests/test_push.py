@@ -14,6 +14,7 @@ rule = pytest.mark.rule
 SLOWER_THAN_THE_DEADLINE_S = 0.5
 
 
+@pytest.mark.waits("FCM failing slower than the delivery deadline")
 @rule("PUSH-004", "DLV-001")
 def test_a_slow_failing_fcm_neither_fails_the_action_nor_delays_websocket_delivery(check):
     """FCM is slow and then refuses B's push: A's request still succeeds at once and B's WebSocket copy arrives in time."""
@@ -44,6 +45,7 @@ def test_a_slow_failing_fcm_neither_fails_the_action_nor_delays_websocket_delive
             check.violation("PUSH-004", f"{label} got its WebSocket copy {received.t - began:.1f} s after the action began: the push delayed it", source=label)
 
 
+@pytest.mark.waits("the UNREGISTERED grace period")
 @rule("PUSH-005", "DLV-002")
 def test_a_token_fcm_reports_unregistered_is_not_used_again(check):
     """B's first device is uninstalled (FCM answers UNREGISTERED): after that answer the backend sends nothing more to it."""

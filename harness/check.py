@@ -24,6 +24,7 @@ from typing import Any
 from harness.contract import Contract, Variant
 from harness.flow_values import future_instant, same
 from harness.listener import Listener, Received, connect_all
+from harness.phases import PhaseClock, timed
 from harness.push_codec import decode_push_data, variant_of_push_data
 from harness.report.model import DeliveryRow
 from harness.target import ActionResult, Target, User
@@ -157,6 +158,7 @@ class Check:
         self._rows: dict[tuple[int, str, str], int] = {}  # (event, endpoint, channel) -> index in self.delivery
         self._missing: dict[tuple[int, str, str], int] = {}  # (event, endpoint, channel) -> index in self.violations
         self._closed: set[str] = set()  # labels of listeners the check closed on purpose
+        self.clock = PhaseClock()  # where the check's time goes (b4a run --profile-time)
         self._finished = False
 
     # ----------------------------------------------------------------- setting up
@@ -179,6 +181,7 @@ class Check:
 
             pytest.skip("no FCM inbox: the target sends no pushes here (fcm.mode: none, or no emulator)")
 
+    @timed("setup")
     def user(self, label: str, *, connections: int = 1, devices: int = 1, third: bool = False) -> SimUser:
         """A fresh user with `connections` WebSocket listeners and `devices` registered device tokens."""
         user = self.target.create_user(label)
@@ -214,6 +217,7 @@ class Check:
         sim.listeners.append(listener)
         return listener
 
+    @timed("setup")
     def connect(self, timeout: float = 5.0) -> None:
         """The readiness barrier: nothing is triggered before every listener is ready.
 
@@ -223,6 +227,7 @@ class Check:
             self.third()
         connect_all([l for u in self.users for l in u.listeners if not l.is_open], timeout=timeout)
 
+    @timed("setup")
     def disconnect(self, sim: SimUser, count: int | None = None) -> None:
         """Close `count` (default: all) of the user's open connections, the newest first.
 
@@ -238,6 +243,7 @@ class Check:
         (one the server dropped still counts, so a dropped delivery is reported, not skipped)."""
         return [l for l in sim.listeners if l.label not in self._closed]
 
+    @timed("teardown")
     def close(self) -> None:
         for user in self.users:
             for listener in user.listeners:
@@ -248,6 +254,7 @@ class Check:
         return future_instant(days)
 
     # ----------------------------------------------------------------- acting
+    @timed("actions")
     def act(self, action: str, actor: SimUser, other: SimUser | None = None, **params: Any) -> ActionResult:
         """Run an abstract action of the profile; a target that lacks it makes the check SKIP."""
         import pytest
@@ -261,6 +268,7 @@ class Check:
         self.actions.append(result)
         return result
 
+    @timed("actions")
     def transition(self, actor: SimUser, other: SimUser | None, *, from_state: str | None, to_state: str,
                    **params: Any) -> ActionResult:
         """Move a game session to `to_state` with the target's action for it (game.<verb> or the
@@ -305,6 +313,7 @@ class Check:
         self.problems.append(problem)
         self.transcript.record("note", "harness", text=f"could not judge: {problem}")
 
+    @timed("waiting")
     def wait_until(self, moment: float, why: str) -> None:
         """Wait until the monotonic time `moment`, on purpose: only where the contract is about
         time passing (the ring timeout), never to hope that deliveries are done."""
@@ -336,6 +345,7 @@ class Check:
                     identity[key] = fields[key]
         return identity
 
+    @timed("waiting")
     def expect(self, variant_key: str, action: ActionResult | None, *, actor: SimUser | None,
                recipients: dict[SimUser, dict[str, Any]], within: float | None = None, push: bool = True) -> Event:
         """Each recipient receives exactly this notification, on every connection and device.
@@ -387,6 +397,7 @@ class Check:
                                        latency_ms=latency, rule_ids=variant.delivery_rules,
                                        received=None if received is None else received.payload))
 
+    @timed("judging")
     def _judge_payload(self, payload: Any, variant: Variant, fields: dict[str, Any], source: str) -> None:
         reported = set()
         for found in validate(payload, strict=self.strict, contract=self.contract):
@@ -417,20 +428,24 @@ class Check:
         """The first attempt for `token` matching `predicate`, by the deadline. With `prefer`,
         an attempt that also matches it wins if one comes within 0.3 s of the first match
         (pushes leave from worker pools, so they may overtake each other)."""
+        assert self.inbox is not None
         first_seen: float | None = None
+        attempts = self.inbox.attempts(token=token, after=self._push_cursor)
         while True:
-            found = [a for a in self._attempts(token) if predicate(a)]
+            found = [a for a in attempts if a.seq not in self._consumed_push and predicate(a)]
             now = time.monotonic()
+            until = deadline
             if found:
                 preferred = [a for a in found if prefer is None or prefer(a)]
                 if preferred:
                     return preferred[0]
                 first_seen = first_seen or now
-                if now >= min(deadline, first_seen + 0.3):
-                    return found[0]
-            if now >= deadline:
-                return None
-            time.sleep(0.03)
+                until = min(deadline, first_seen + 0.3)
+            if now >= until:
+                return found[0] if found else None
+            # a long-poll: the emulator answers when the next attempt for this token comes
+            attempts = self.inbox.wait_attempts(count=len(attempts) + 1, token=token, after=self._push_cursor,
+                                                timeout=until - now)
 
     def _arrived(self, attempt: Any) -> float:
         """When a push attempt reached the emulator, on this process's monotonic clock (the
@@ -482,7 +497,8 @@ class Check:
                 self._taught_at[token] = attempt.received_at
             latency = round(max(0.0, self._arrived(attempt) - event.started) * 1000, 1)
             self._record_push(label, attempt)
-            violations = validate_push(attempt.message, strict=self.strict, contract=self.contract)
+            with self.clock.phase("judging"):
+                violations = validate_push(attempt.message, strict=self.strict, contract=self.contract)
             self.judge("PUSH-001", "PUSH-002")
             for found in violations:
                 self.violations.append(found.at(label))
@@ -538,6 +554,7 @@ class Check:
         self._rows[(id(event), row.endpoint, row.channel)] = len(self.delivery)
         self.delivery.append(row)
 
+    @timed("judging")
     def _compare_with_websocket(self, event: Event, sim: SimUser, token: str, attempt: Any, label: str) -> None:
         copies = [event.ws[l.label] for l in sim.listeners if l.label in event.ws]
         if not copies:
@@ -646,6 +663,7 @@ class Check:
         self.transcript.record("note", "harness", text=f"quiet assumed after waiting {seconds:g} s (quiet_window_seconds): {why}")
         time.sleep(seconds)
 
+    @timed("quiet")
     def settle(self) -> bool:
         """Make sure everything sent so far has arrived, by sending a marker to every user.
 
@@ -694,6 +712,7 @@ class Check:
                         self._consumed_push.add(found.seq)
         return quiet
 
+    @timed("judging")
     def finish(self) -> list[Violation]:
         """Settle, then judge every copy nobody expected. Idempotent; returns all violations."""
         if self._finished:

@@ -9,6 +9,7 @@ travels in `report.user_properties` (so it survives pytest-xdist) and is written
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 from collections.abc import Callable, Generator, Iterator
@@ -37,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the contract rule ids (e.g. FRND-001) this check proves")
+    config.addinivalue_line("markers", "waits(why): the check waits on purpose (a ring timeout): run it first, so its "
+                                       "wait overlaps the other checks")
     config.stash[RESULTS] = []
 
 
@@ -72,6 +75,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unknown = sorted(known - set(load_contract().rules))
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.rule names unknown rule ids: {', '.join(unknown)}")
+    # Checks that wait on purpose start first: with several workers their waits overlap the rest.
+    items.sort(key=lambda item: item.get_closest_marker("waits") is None)
     selectors = config.getoption("--b4a-only")
     if not selectors:
         return
@@ -183,6 +188,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         raise
     if the_check is not None:
         the_check.finish()
+        the_check.close()  # here, not at fixture teardown: its time belongs to the check's result
         failing = the_check.failing()
         if failing:
             raise CheckFailed("\n".join(str(v) for v in failing))
@@ -263,6 +269,7 @@ def _result(item: pytest.Item, outcome: Outcome, message: str, duration: float) 
         duration_s=duration, transcript=tuple(the_check.transcript.to_json()) if the_check else (),
         delivery=tuple(the_check.delivery) if the_check else (), message=message,
         reproduce=the_check.reproduce() if the_check else "", rules=verdicts,
+        timings=the_check.clock.rounded() if the_check else {},
     )
 
 
@@ -281,7 +288,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         outcome, message = Outcome.ERROR, f"teardown failed: {_reason(report)}"
     else:
         return report
-    result = _result(item, outcome, message, report.duration if call.when == "call" else 0.0)
+    the_check = getattr(item, "_b4a_check", None)
+    if the_check is not None:
+        with the_check.clock.phase("reporting"):
+            result = _result(item, outcome, message, report.duration if call.when == "call" else 0.0)
+        result = dataclasses.replace(result, timings=the_check.clock.rounded())
+    else:
+        result = _result(item, outcome, message, report.duration if call.when == "call" else 0.0)
     report.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_json(), default=str)))
     return report
 

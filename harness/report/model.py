@@ -54,6 +54,8 @@ class CheckResult:
     reproduce: str = ""  # the action's HTTP requests as curl lines (redacted)
     #: rule id -> (its outcome in this check, why): PASS only where judged, SKIP where not reached
     rules: dict[str, tuple[Outcome, str]] = dataclasses.field(default_factory=dict)
+    #: seconds per phase (harness.phases.PHASES): where the check's time went
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,7 @@ class CheckResult:
             "delivery": [d.to_json() for d in self.delivery],
             "message": self.message,
             "reproduce": self.reproduce,
+            "timings": dict(self.timings),
         }
 
     @classmethod
@@ -85,6 +88,7 @@ class CheckResult:
             delivery=tuple(DeliveryRow(**{k: (tuple(v) if k == "rule_ids" else v) for k, v in d.items() if k != "ok"}) for d in data.get("delivery", ())),
             message=data.get("message", ""), reproduce=data.get("reproduce", ""),
             rules={r["rule_id"]: (Outcome(r["outcome"]), r.get("note", "")) for r in data.get("rules", ())},
+            timings=dict(data.get("timings", {})),
         )
 
 

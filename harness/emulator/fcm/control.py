@@ -48,6 +48,7 @@ class ControlApi:
             ("DELETE", project + "/messages", self.clear_messages),
             ("POST", project + "/messages:wait", self.wait_messages),
             ("GET", project + "/attempts", self.list_attempts),
+            ("POST", project + "/attempts:wait", self.wait_attempts),
             ("GET", project + "/tokens", self.list_tokens),
             ("POST", project + "/tokens", self.set_token),
             ("DELETE", project + "/tokens/{token:path}", self.delete_token),
@@ -102,15 +103,19 @@ class ControlApi:
         return json_response({"cleared": self.state.clear_messages(), "cursor": self.state.last_seq})
 
     async def wait_messages(self, request: Request) -> Response:
+        return await self._wait(request, "messages", self.state.wait_messages)
+
+    async def wait_attempts(self, request: Request) -> Response:
+        return await self._wait(request, "attempts", self.state.wait_attempts)
+
+    async def _wait(self, request: Request, kind: str, wait: Any) -> Response:
         body = await _json_object(request, {"count", "token", "after", "timeout"})
         count = _integer(body, "count", 1, 1, MAX_WAIT_COUNT)
         token = _string(body, "token")
         after = _integer(body, "after", None, 0, MAX_INT)
         timeout = _number(body, "timeout", 5.0, 0.0, MAX_WAIT_SECONDS)
-        found, timed_out = await self.state.wait_messages(count, token, after, timeout)
-        return json_response({
-            "messages": [m.to_json() for m in found], "cursor": self.state.last_seq, "timed_out": timed_out,
-        })
+        found, timed_out = await wait(count, token, after, timeout)
+        return json_response({kind: [item.to_json() for item in found], "cursor": self.state.last_seq, "timed_out": timed_out})
 
     async def list_attempts(self, request: Request) -> Response:
         token, after, limit = _filters(request)

@@ -43,6 +43,15 @@ class FcmInbox:
         data = self._call("GET", "/attempts", params=_query(token=token, after=after))
         return [SendAttempt.from_json(item) for item in data["attempts"]]
 
+    def wait_attempts(
+        self, count: int = 1, token: str | None = None, after: int | None = None, timeout: float = 5.0
+    ) -> list[SendAttempt]:
+        """Block until `count` matching send attempts exist (refusals and dry runs too); at `timeout`,
+        return what there is. The emulator answers as soon as an attempt comes: no polling."""
+        body = {"count": count, "token": token, "after": after, "timeout": timeout}
+        data = self._call("POST", "/attempts:wait", json=body, timeout=timeout + REQUEST_TIMEOUT)
+        return [SendAttempt.from_json(item) for item in data["attempts"]]
+
     def cursor(self) -> int:
         """The current sequence number: pass it as `after` to see only what comes later."""
         return int(self._call("GET", "/messages", params={"limit": "0"})["cursor"])

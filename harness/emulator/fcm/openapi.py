@@ -120,6 +120,11 @@ OPENAPI: dict[str, Any] = {
             "get": _op("every send attempt, rejected ones and dry runs included", (200, "AttemptList", "attempts"),
                        query=True),
         },
+        "/emulator/v1/projects/{project}/attempts:wait": {
+            "post": _op("long-poll until `count` matching send attempts (refused ones and dry runs too) exist or "
+                        "`timeout` passes", (200, "AttemptWaitResult", "the attempts; timed_out says whether count was reached"),
+                        body="WaitRequest"),
+        },
         "/emulator/v1/projects/{project}/tokens": {
             "get": _op("registered tokens and their states", (200, "TokenList", "tokens")),
             "post": _op("register a token or set its state", (200, "TokenState", "the token's state"),
@@ -181,6 +186,9 @@ OPENAPI: dict[str, Any] = {
                 "messages": {"type": "array", "items": _ref("CapturedMessage")}, "cursor": {"type": "integer"},
                 "timed_out": {"type": "boolean"}}},
             "SendAttempt": _ATTEMPT,
+            "AttemptWaitResult": {"type": "object", "required": ["attempts", "cursor", "timed_out"], "properties": {
+                "attempts": {"type": "array", "items": _ref("SendAttempt")}, "cursor": {"type": "integer"},
+                "timed_out": {"type": "boolean"}}},
             "AttemptList": {"type": "object", "required": ["attempts", "cursor"], "properties": {
                 "attempts": {"type": "array", "items": _ref("SendAttempt")}, "cursor": {"type": "integer"}}},
             "TokenRequest": {

@@ -67,8 +67,8 @@ class EmulatorState:
         self.attempts.append(attempt)
         if delivered is not None:
             self.messages.append(delivered)
-            for waiter in self._waiters:
-                waiter.set()
+        for waiter in self._waiters:  # every attempt: long-polls on attempts wait for refusals too
+            waiter.set()
 
     def token_state(self, token: str) -> str | None:
         return self.tokens.get(token)
@@ -130,13 +130,23 @@ class EmulatorState:
     async def wait_messages(
         self, count: int, token: str | None, after: int | None, timeout: float
     ) -> tuple[list[CapturedMessage], bool]:
-        """Wait until `count` matching messages exist; woken by each delivery, never polling."""
+        """Wait until `count` matching messages exist; woken by each send, never polling."""
+        return await self._wait(self.select_messages, count, token, after, timeout)
+
+    async def wait_attempts(
+        self, count: int, token: str | None, after: int | None, timeout: float
+    ) -> tuple[list[SendAttempt], bool]:
+        """Wait until `count` matching send attempts exist (refused ones and dry runs count)."""
+        return await self._wait(self.select_attempts, count, token, after, timeout)
+
+    async def _wait(self, select: Any, count: int, token: str | None, after: int | None,
+                    timeout: float) -> tuple[list[Any], bool]:
         deadline = time.monotonic() + timeout
         event = asyncio.Event()
         self._waiters.add(event)
         try:
             while True:
-                found = self.select_messages(token, after)
+                found = select(token, after)
                 remaining = deadline - time.monotonic()
                 if len(found) >= count or remaining <= 0 or self.closing:
                     return found, len(found) < count
