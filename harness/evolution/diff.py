@@ -192,7 +192,7 @@ def _families(old: Snapshot, new: Snapshot) -> list[Change]:
         for key in ("title", "roles"):
             if was.get(key) != family.get(key):
                 changes.append(wording(name, f"{at}/{key}", None, "family-reworded", f"the family's {key} changed"))
-        changes += _identity_and_field_rules(name, at, was, family)
+        changes += _identity_and_field_rules(name, at, was, family, _rule_levels(old.rules), _rule_levels(new.rules))
         changes += _rule_lists(name, f"{at}/rules", was.get("rules", []), family.get("rules", []), old.rules, new.rules)
         changes += _transitions(name, at, was.get("transitions", []), family.get("transitions", []))
         changes += _family_file_annotations(old, new, was, family)
@@ -205,7 +205,8 @@ def _families(old: Snapshot, new: Snapshot) -> list[Change]:
     return changes
 
 
-def _identity_and_field_rules(scope: str, at: str, was: dict[str, Any], family: dict[str, Any]) -> list[Change]:
+def _identity_and_field_rules(scope: str, at: str, was: dict[str, Any], family: dict[str, Any],
+                              old_rules: dict[str, str], new_rules: dict[str, str]) -> list[Change]:
     changes: list[Change] = []
     before, after = was.get("identity_keys", []), family.get("identity_keys", [])
     for key in after:
@@ -223,8 +224,13 @@ def _identity_and_field_rules(scope: str, at: str, was: dict[str, Any], family: 
             continue
         rule = new_fields.get(key) or old_fields.get(key)
         if key not in old_fields:
-            changes.append(addition(scope, f"{at}/field_rules/{key}", rule, "field-rule-added",
-                                    f"a wrong '{key}' is now reported as {rule}"))
+            if rule in old_rules:  # a rule new in this diff is reported once, as rule-added
+                changes.append(addition(scope, f"{at}/field_rules/{key}", rule, "field-rule-added",
+                                        f"a wrong '{key}' is now reported as {rule}"))
+        elif key not in new_fields:
+            if rule in new_rules:  # a rule gone in this diff is reported once, as rule-removed
+                changes.append(wording(scope, f"{at}/field_rules/{key}", rule, "field-rule-removed",
+                                       f"a wrong '{key}' is no longer reported as {rule}", review=True))
         else:
             changes.append(wording(scope, f"{at}/field_rules/{key}", rule, "field-rule-changed",
                                    f"a wrong '{key}' is reported as {new_fields.get(key)} (was {old_fields.get(key)})", review=True))
