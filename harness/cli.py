@@ -18,6 +18,8 @@ from harness.exit_codes import ExitCode
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("harness.commands.validate", "validate notification payloads or FCM messages"),
     "docs": ("harness.commands.docs", "generate (or --check) the docs from schemas and rules"),
+    "diff": ("harness.commands.diff", "compare two contracts: breaking for consumers or producers, the next version"),
+    "types": ("harness.commands.types", "generate consumer types (TypeScript, Python) for every notification"),
     "run": ("harness.commands.run", "run the conformance suite against a target backend"),
     "profile check": ("harness.commands.profile:check", "validate a target profile and show what the harness will do with it"),
     "profile init": ("harness.commands.profile:init", "write a commented starting target profile"),

@@ -12,6 +12,7 @@ from pathlib import Path
 from harness.contract import load_contract
 from harness.docs.render import HAND_WRITTEN_PAGES, NOTE, render_docs
 from harness.profile.schema_file import FILE_NAME as PROFILE_SCHEMA, generated_text as profile_schema_text
+from harness.types_gen.page import types_page
 
 
 class Change(str, enum.Enum):
@@ -38,6 +39,7 @@ def _targets(out: Path) -> dict[Path, str]:
     schema = out.parent / "schemas" / PROFILE_SCHEMA
     if schema.is_file():  # a checkout (an installed kit has no schemas/ beside the docs it writes)
         files[schema] = profile_schema_text(schema)
+    files.update(types_page(out))  # docs/types.md, the consumer types (harness.types_gen), in a checkout
     return files
 
 
