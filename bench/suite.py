@@ -110,7 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="repeat each measurement and keep the best (default 1)")
     args = parser.parse_args()
-    with FcmEmulator() as emulator, ReferenceBackend(fcm_emulator_url=emulator.base_url, ring_timeout=1.0) as backend, \
+    with FcmEmulator() as emulator, ReferenceBackend(fcm_emulator_url=emulator.base_url) as backend, \
             tempfile.TemporaryDirectory() as tmp:
         serial, parallel, raw = [], [], []
         requests_count = 0

@@ -33,6 +33,8 @@ from harness.validation import validate, validate_push, variant_of
 from harness.violations import Level, Outcome, Violation
 
 MARKER_PREFIX = "b4a-marker "
+#: (profile source, base URL) -> the user that sends markers there, created once per process
+_MARKER_SENDERS: dict[tuple[str, str], User] = {}
 #: A push that left before the backend could have read FCM's UNREGISTERED answer (in flight on
 #: another worker) is not held against it: only attempts later than this count for PUSH-005.
 UNREGISTERED_GRACE_S = 1.0
@@ -654,8 +656,12 @@ class Check:
 
     # ----------------------------------------------------------------- settling and leftovers
     def _marker_sender(self) -> User:
+        """The user that sends markers: one per target and process, so no check pays for creating it."""
         if self._marker_user is None:
-            self._marker_user = self.target.create_user("M")
+            key = (self.target.profile.source, self.target.profile.base_url)
+            self._marker_user = _MARKER_SENDERS.get(key)
+            if self._marker_user is None:
+                self._marker_user = _MARKER_SENDERS[key] = self.target.create_user("M")
         return self._marker_user
 
     def _quiet_by_waiting(self, why: str) -> None:

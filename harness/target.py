@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import urlsplit, parse_qsl, quote, urlencode
 
 import requests
 
@@ -73,6 +73,7 @@ class Target:
         self.profile = profile
         self.transcript = transcript if transcript is not None else Transcript()
         self._session = requests.Session()
+        self._environment: dict[str, dict[str, Any]] = {}  # scheme://host -> proxies/verify from the environment
         self._bad_token = "invalid-" + secrets.token_urlsafe(12)
         self._game_id = _GameIdOnce()
 
@@ -299,7 +300,7 @@ class Target:
             t_start = self.transcript.now()
             try:
                 response = self._session.send(prepared, timeout=self.profile.http_seconds,
-                                              **self._session.merge_environment_settings(prepared.url, {}, None, None, None))
+                                              **self._environment_settings(str(prepared.url)))
             except requests.RequestException as error:
                 problem = _connection_problem(error, self.profile.http_seconds)
                 entry = self.transcript.http(label, method=step.method, url=str(prepared.url), request_headers=sent_headers,
@@ -328,6 +329,16 @@ class Target:
             extracted.update(values)
         return ActionResult(action, status, ok=True, refused=False, vars=extracted, body=body,
                             responded_at=responded_at, curl=tuple(curls), started_at=started_at)
+
+    def _environment_settings(self, url: str) -> dict[str, Any]:
+        """requests' proxy and CA settings from the environment (HTTP_PROXY, NO_PROXY, ...), read
+        once per origin: requests re-reads the whole environment on every request otherwise."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        found = self._environment.get(origin)
+        if found is None:
+            found = self._environment[origin] = self._session.merge_environment_settings(url, {}, None, None, None)
+        return found
 
     def _prepare(self, step: Step, variables: Mapping[str, Any], where: str) -> tuple[requests.PreparedRequest, Any, dict[str, str]]:
         try:

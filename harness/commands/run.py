@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,17 +92,19 @@ def _embedded(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, s
     except (OSError, RuntimeError, ValueError) as exc:
         raise RunError(f"the FCM emulator could not start: {str(exc).splitlines()[0]}") from None
     try:
-        try:
-            styles = (args.style,) if args.style != "default" else ()
-            backend = ReferenceBackend(fcm_emulator_url=emulator.base_url, faults=args.fault, ring_timeout=1.0, styles=styles).start()
-        except ReferenceBackendError as exc:
-            raise RunError(str(exc).splitlines()[0]) from None
-        try:
-            yield profile, backend.api_url, emulator.base_url
-        finally:
-            backend.stop()
-    finally:
+        styles = (args.style,) if args.style != "default" else ()
+        backend = ReferenceBackend(fcm_emulator_url=emulator.base_url, faults=args.fault, styles=styles).start()
+    except ReferenceBackendError as exc:
         emulator.stop()
+        raise RunError(str(exc).splitlines()[0]) from None
+    try:
+        yield profile, backend.api_url, emulator.base_url
+    finally:
+        # both at once: each waits a moment for its connections to end
+        stopping = threading.Thread(target=backend.stop)
+        stopping.start()
+        emulator.stop()
+        stopping.join()
 
 
 @contextlib.contextmanager

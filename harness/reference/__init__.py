@@ -31,7 +31,7 @@ class ReferenceBackend:
     """
 
     def __init__(self, port: int = 0, fcm_emulator_url: str | None = None,
-                 faults: Iterable[str] = (), ring_timeout: float = 1.0, db: str = ":memory:",
+                 faults: Iterable[str] = (), ring_timeout: float = 0.5, db: str = ":memory:",
                  host: str = "127.0.0.1", boot_timeout: float = 10.0,
                  styles: Iterable[str] = (), fcm_mode: str = "proxy") -> None:
         self.command = [sys.executable, "-m", "harness", "serve", "--host", host,

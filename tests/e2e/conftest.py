@@ -17,5 +17,5 @@ def emulator() -> Iterator[FcmEmulator]:
 
 @pytest.fixture(scope="module")
 def backend(emulator: FcmEmulator) -> Iterator[ReferenceBackend]:
-    with ReferenceBackend(fcm_emulator_url=emulator.base_url, ring_timeout=1.0) as running:
+    with ReferenceBackend(fcm_emulator_url=emulator.base_url) as running:
         yield running

@@ -30,7 +30,7 @@ def test_a_backend_configured_before_the_run_pushes_to_the_emulator_b4a_run_star
     clean_env = dict(os.environ)
     for key, value in backend_env.items():  # the backend process inherits its FCM settings
         monkeypatch.setenv(key, value)
-    with ReferenceBackend(ring_timeout=1.0) as backend:
+    with ReferenceBackend() as backend:
         result = subprocess.run(
             [sys.executable, "-m", "harness", "run", "--target", PROFILE, "--base-url", backend.base_url,
              "--emulator-port", str(port), "--emulator-proxy-port", str(proxy_port), "--emulator-state-dir", str(state),
@@ -63,7 +63,7 @@ def test_a_base_url_backend_configured_from_an_init_only_state_dir_pushes_throug
     assert os.path.exists(credentials)
     profile = tmp_path / "base-url.yaml"
     profile.write_text(open(PROFILE).read().replace("mode: proxy", "mode: base_url"))
-    backend = ReferenceBackend(ring_timeout=1.0)
+    backend = ReferenceBackend()
     backend.command += ["--fcm-base-url", env["FCM_BASE_URL"], "--fcm-credentials", credentials]  # as a team's backend is configured
     with backend:
         result = subprocess.run(

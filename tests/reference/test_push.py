@@ -177,7 +177,7 @@ def direct_inbox(direct_fcm: FcmEmulator) -> Iterator[FcmInbox]:
 def base_url_backends(direct_fcm: FcmEmulator) -> Iterator[dict[str, ReferenceBackend]]:
     """A clean base-URL backend ("") and one per push fault, booted in parallel."""
     backends = {name: ReferenceBackend(faults=[name] if name else [], fcm_emulator_url=direct_fcm.base_url,
-                                       fcm_mode="base_url", ring_timeout=1.0, boot_timeout=60)
+                                       fcm_mode="base_url", boot_timeout=60)
                 for name in ("", *BASE_URL_PUSH_FAULTS)}
     with ThreadPoolExecutor(max_workers=4) as pool:
         errors = [error for error in pool.map(_start, backends.values()) if error]

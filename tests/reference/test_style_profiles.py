@@ -41,7 +41,7 @@ def test_a_style_profile_has_every_section_and_action_of_the_reference_profile(
 
 @pytest.fixture(scope="module", params=list(BUNDLE_PROFILES))
 def styled(request: pytest.FixtureRequest, fcm: FcmEmulator) -> Iterator[tuple[str, ReferenceBackend]]:
-    with ReferenceBackend(styles=(request.param,), ring_timeout=1.0,
+    with ReferenceBackend(styles=(request.param,),
                           fcm_emulator_url=fcm.base_url) as backend:
         yield request.param, backend
 

@@ -22,7 +22,7 @@ PROFILES = Path(__file__).resolve().parents[2] / "fixtures" / "profiles"
 
 @pytest.fixture(scope="session")
 def reference() -> Iterator[ReferenceBackend]:
-    with ReferenceBackend(ring_timeout=1.0) as backend:
+    with ReferenceBackend() as backend:
         yield backend
 
 

@@ -23,7 +23,7 @@ VERBS = {"accept": "accepted", "reject": "rejected", "start": "started", "finish
 
 @pytest.fixture(scope="module")
 def styled() -> Iterator[ReferenceBackend]:
-    with ReferenceBackend(ring_timeout=1.0, styles=STYLES) as backend:
+    with ReferenceBackend(styles=STYLES) as backend:
         yield backend
 
 
