@@ -38,6 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--framing", choices=("plain", "actioncable"), default="plain", help="embedded reference backend only: WebSocket framing to test (default: plain)")
     parser.add_argument("--style", choices=("default", "rails", "node"), default="default", help="embedded reference backend only: the API conventions it speaks (rails: /api/v1, {data: ...} envelopes, PATCH states, ActionCable; node: /v2, verb per game move, X-Auth-Token, string ids, millisecond dates, 401 upgrades), each with its own profile; see `b4a serve --list-styles`")
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's per-check lines and the full terminal report")
+    parser.add_argument("--profile-time", action="store_true", help="after the report, show where the checks' time went: setup, actions, waiting for copies, quiet proofs, judging, teardown, reporting (also in report.json, per check)")
     parser.epilog = "Exit codes: 0 every MUST holds, 1 a MUST failed (or a SHOULD in --strict), 2 usage, profile or infrastructure error."
 
 
@@ -273,6 +274,10 @@ def _run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise RunError(f"cannot write the reports to {report_dir}: {exc}") from None
     render_terminal(report, sys.stdout, verbose=args.verbose)
+    if args.profile_time:
+        from harness.report.timings import render_timings
+
+        render_timings(report, sys.stdout)
     for kind, path in written.items():
         print(f"b4a run: {kind} report: {path}", file=sys.stderr)
     outcomes = {check.outcome for check in report.checks}
