@@ -9,8 +9,10 @@ def test_http_step() -> None:
               "request_headers": {"Accept": "*/*"}, "request_body": {"k": 1}, "status": 422,
               "response_body": '{"error": "bad"}', "elapsed_ms": 4.2, "error": None})
     assert (s.t, s.who, s.kind, s.summary, s.error) == (0.5, "A", "http", "POST /a/b?x=1 -> 422 (4.2 ms)", True)
-    assert dict(s.details)["response body (422)"] == '{\n  "error": "bad"\n}'
-    assert dict(s.details)["request headers"] == "Accept: */*"
+    assert dict(s.texts())["response body (422)"] == '{\n  "error": "bad"\n}'
+    assert dict(s.texts())["request headers"] == "Accept: */*"
+    assert dict(s.details)["request body"] == {"k": 1}  # the value as recorded, for the HTML report's data
+    assert s.duration_ms == 4.2 and not s.marker
 
 
 def test_http_transport_error() -> None:
@@ -33,7 +35,25 @@ def test_frame_and_push_steps_name_the_notification() -> None:
 def test_note_and_unknown_kinds() -> None:
     assert step({"t": 0, "kind": "note", "label": "harness", "text": "settled"}).summary == "settled"
     odd = step({"t": 0, "kind": "sse", "label": "x", "data": [1]})
-    assert odd.summary == "sse" and '"data"' in dict(odd.details)["entry"]
+    assert odd.summary == "sse" and '"data"' in dict(odd.texts())["entry"]
+    connect = step({"t": 0, "kind": "note", "label": "B#1", "event": "connect", "url": "ws://h/ws?token=***",
+                    "framing": "plain", "headers": {}, "subprotocols": None})
+    assert connect.summary == "connect ws://h/ws?token=***" and dict(connect.details) == {"details": {"framing": "plain"}}
+
+
+def test_marker_traffic_is_flagged() -> None:
+    """The harness's proof-of-quiet chat messages are told apart from the flow's own traffic."""
+    post = step({"t": 1, "kind": "http", "label": "M", "method": "POST", "url": "http://h/chat/threads/3/messages",
+                 "request_body": {"text": "b4a-marker 7a24"}, "status": 201, "elapsed_ms": 2.0})
+    frame = step({"t": 1.1, "kind": "frame", "label": "A#1", "direction": "in",
+                  "text": '{"message": "b4a-marker 7a24", "message_type": "api_chat_message"}'})
+    cable = step({"t": 1.1, "kind": "frame", "label": "A#1", "direction": "in",
+                  "text": '{"identifier": "x", "message": {"message": "b4a-marker 7a24"}}'})
+    push = step({"t": 1.2, "kind": "push", "label": "A device 1", "token": "t",
+                 "message": {"token": "t", "data": {"type": "api_chat_message", "message": "b4a-marker 7a24"}}})
+    chat = step({"t": 1.3, "kind": "frame", "label": "A#1", "direction": "in",
+                 "text": '{"message": "hello b4a-marker ", "message_type": "api_chat_message"}'})
+    assert (post.marker, frame.marker, cable.marker, push.marker, chat.marker) == (True, True, True, True, False)
 
 
 def test_pretty_keeps_text_that_is_not_json() -> None:
