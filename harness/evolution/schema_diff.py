@@ -86,7 +86,9 @@ def _json_type(value: Any) -> str:
         return "integer"
     if isinstance(value, float):
         return "integer" if value.is_integer() else "fraction"
-    return {str: "string", dict: "object", list: "array"}.get(type(value), "object")
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
 
 def _spell(types: frozenset[str]) -> str:
