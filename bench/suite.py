@@ -1,20 +1,27 @@
-"""Suite wall time at -j1 and at the default -j, and the harness's overhead over a raw HTTP drive.
+"""Suite wall time: -j 1 against the default -j, against a sequential baseline, and where time goes.
 
-In one run, against one FCM emulator and one reference backend (both on loopback):
-  (a) `b4a run -j 1` and (b) `b4a run` at the default concurrency, wall time each (the same
-      subprocess command a CI job runs, so interpreter and worker start-up are included);
-  (c) a raw drive: the HTTP calls of run (a), read back from its report's transcripts, replayed
-      in order with `requests` (fresh users, ids and tokens mapped), with no WebSocket, no
-      validation, no waiting for deliveries. The difference (a) - (c) is what the harness adds:
-      listeners, readiness barriers, waiting for copies and markers, judging, reports.
-Prints the three wall times, the speed-up of (b) over (a), and the overhead ratio (a) / (c).
+In one run, against one FCM emulator and one reference backend (both on loopback), the backend
+driven as an external target (`b4a run --target reference.yaml --base-url ... --emulator ...`):
+  (a) `b4a run -j 1` and (b) `b4a run` at the default concurrency (`-j auto`), wall time each (the
+      same subprocess command a CI job runs, so interpreter and worker start-up are included);
+  (c) the baseline of the issue "Speed", goal 2: the same flows driven sequentially, one check at a
+      time, with a fixed 0.35 s quiet window per negative check. It replays the HTTP calls of run (a)
+      (read back from its report's transcripts; fresh users, ids and tokens mapped), waits 0.35 s
+      after every event that has a negative expectation (someone who must receive nothing), and
+      keeps the checks' deliberate waits (the ring timeout);
+  (d) the floor: the same HTTP calls replayed with nothing else.
+Prints the wall times, "default / -j 1" (goal: never above 1), "b4a run / baseline" (goal: at most
+0.5, while b4a judges the rules it counts), and where the suite's time goes (per phase, and the
+slowest checks: the `b4a run --profile-time` table of run (b)).
 
 Run: .venv/bin/python bench/suite.py [--rounds N]
 """
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -30,14 +37,14 @@ from harness.emulator.fcm import FcmEmulator
 from harness.reference import ReferenceBackend
 
 PROFILE = Path(str(data_dir("fixtures"))) / "profiles" / "reference.yaml"
-DEFAULT_JOBS = 4  # b4a run's default
+QUIET_WINDOW = 0.35  # the baseline's wait per negative check (issue "Speed", goal 2)
 
 
-def b4a_run(base_url: str, emulator: str, jobs: int, report_dir: Path) -> float:
+def b4a_run(base_url: str, emulator: str, jobs: str, report_dir: Path) -> float:
     began = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "harness", "run", "--target", str(PROFILE), "--base-url", base_url, "--emulator", emulator,
-         "-j", str(jobs), "--format", "json", "--report-dir", str(report_dir)],
+         "-j", jobs, "--format", "json", "--report-dir", str(report_dir)],
         capture_output=True, text=True, timeout=600,
     )
     took = time.perf_counter() - began
@@ -95,15 +102,35 @@ class RawDriver:
                 self.tokens[entry["label"]] = live["token"]
 
 
-def raw_drive(base_url: str, report: dict[str, Any]) -> tuple[float, int]:
+def raw_drive(base_url: str, report: dict[str, Any], quiet_window: float = 0.0) -> tuple[float, int, int]:
+    """Replay every check's HTTP calls in order; with `quiet_window`, the sequential baseline: that
+    long after each event with a negative expectation, and the checks' deliberate waits kept."""
     driver = RawDriver(base_url)
+    windows = 0
     began = time.perf_counter()
     for check in report["checks"]:
         driver.tokens.clear()
         for entry in check["transcript"]:
             if entry["kind"] == "http":
                 driver.replay(entry)
-    return time.perf_counter() - began, driver.requests
+            elif quiet_window and entry["kind"] == "note" and str(entry.get("text", "")).startswith("waiting "):
+                time.sleep(float(entry["text"].split()[1]))  # "waiting 2.5 s: the ring timeout ..."
+        if quiet_window:
+            negative = {row["event_seq"] for row in check["delivery"] if row["expected"] == 0 and row["event_seq"] is not None}
+            windows += len(negative)
+            time.sleep(quiet_window * len(negative))
+    return time.perf_counter() - began, driver.requests, windows
+
+
+def where_time_goes(report: dict[str, Any]) -> list[str]:
+    from harness.report.model import CheckResult, Report, RunInfo
+    from harness.report.timings import render_timings
+
+    checks = tuple(CheckResult.from_json(c) for c in report["checks"])
+    run = RunInfo(**{k: v for k, v in report["run"].items()})
+    out = io.StringIO()
+    render_timings(Report(run=run, checks=checks, rules=()), out)
+    return out.getvalue().splitlines()
 
 
 def main() -> None:
@@ -112,21 +139,36 @@ def main() -> None:
     args = parser.parse_args()
     with FcmEmulator() as emulator, ReferenceBackend(fcm_emulator_url=emulator.base_url) as backend, \
             tempfile.TemporaryDirectory() as tmp:
-        serial, parallel, raw = [], [], []
-        requests_count = 0
+        serial, parallel, baseline, raw = [], [], [], []
         for n in range(args.rounds):
-            serial.append(b4a_run(backend.base_url, emulator.base_url, 1, Path(tmp) / f"j1-{n}"))
-            parallel.append(b4a_run(backend.base_url, emulator.base_url, DEFAULT_JOBS, Path(tmp) / f"jd-{n}"))
+            serial.append(b4a_run(backend.base_url, emulator.base_url, "1", Path(tmp) / f"j1-{n}"))
+            parallel.append(b4a_run(backend.base_url, emulator.base_url, "auto", Path(tmp) / f"jd-{n}"))
             report = json.loads((Path(tmp) / f"j1-{n}" / "report.json").read_text())
-            took, requests_count = raw_drive(backend.base_url, report)
-            raw.append(took)
+            took, requests_count, windows = raw_drive(backend.base_url, report, QUIET_WINDOW)
+            baseline.append(took)
+            raw.append(raw_drive(backend.base_url, report)[0])
+        default_report = json.loads((Path(tmp) / f"jd-{args.rounds - 1}" / "report.json").read_text())
+        judged = sum(1 for rule in default_report["rules"] if rule["outcome"] in ("PASS", "FAIL", "NON_STRICT"))
         checks = len(report["checks"])
-        print(f"suite: {checks} checks against the reference backend, client: b4a run (subprocess), best of {args.rounds}")
-        print(f"b4a run -j 1                 : {min(serial):6.1f} s wall")
-        print(f"b4a run -j {DEFAULT_JOBS} (default)       : {min(parallel):6.1f} s wall")
-        print(f"raw drive, same {requests_count} HTTP calls: {min(raw):6.1f} s wall (requests, one session, no WebSocket)")
-        print(f"speed-up -j {DEFAULT_JOBS} / -j 1          = {min(serial) / min(parallel):.2f}x")
-        print(f"overhead -j 1 / raw drive    = {min(serial) / min(raw):.1f}x  (harness adds {min(serial) - min(raw):.1f} s)")
+        jobs = _auto_jobs()
+        print(f"suite: {checks} checks against the reference backend as an external target; client: b4a run (subprocess); "
+              f"{os.cpu_count()} cores; best of {args.rounds}")
+        print(f"b4a run -j 1                        : {min(serial):6.2f} s wall")
+        print(f"b4a run -j auto (= {jobs})              : {min(parallel):6.2f} s wall")
+        print(f"baseline, sequential + {QUIET_WINDOW} s quiet  : {min(baseline):6.2f} s wall ({requests_count} HTTP calls, "
+              f"{windows} negative checks, deliberate waits kept)")
+        print(f"floor, the HTTP calls alone         : {min(raw):6.2f} s wall")
+        print(f"ratio -j auto / -j 1                = {min(parallel) / min(serial):.2f}  (goal: at most 1)")
+        print(f"ratio b4a run / baseline            = {min(parallel) / min(baseline):.2f}  (goal: at most 0.5; "
+              f"b4a judged {judged} rules)")
+        for line in where_time_goes(default_report):
+            print(line)
+
+
+def _auto_jobs() -> int:
+    from harness.commands.run import MAX_AUTO_JOBS
+
+    return max(1, min(os.cpu_count() or 1, MAX_AUTO_JOBS))
 
 
 if __name__ == "__main__":
