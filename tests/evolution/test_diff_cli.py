@@ -49,7 +49,7 @@ def test_exit_code_follows_the_selected_side(contracts: dict[str, Path], after: 
                                              capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", str(contracts["base"]), str(contracts[after]), "--for", side]) == code
     out = capsys.readouterr().out
-    assert out.startswith(f"b4a diff: {contracts['base']} (1.1.0) -> {contracts[after]} (1.1.0)")
+    assert out.startswith(f"b4a diff: {contracts['base']} (2.0.0) -> {contracts[after]} (2.0.0)")
 
 
 def test_text_names_verdict_rule_pointer_and_next_version(contracts: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,14 +58,14 @@ def test_text_names_verdict_rule_pointer_and_next_version(contracts: dict[str, P
     assert any("BREAKING consumers" in line and "call/accepted PAY-003 /call_id: 'call_id' is no longer required" in line
                for line in out), out
     assert "consumers: BREAKING (1 change)" in out and "producers: compatible" in out
-    assert out[-1] == "next version: 2.0.0 (major: a breaking change; from 1.1.0); " \
-                      f"{contracts['consumers']} states 1.1.0, which does not follow"
+    assert out[-1] == "next version: 3.0.0 (major: a breaking change; from 2.0.0); " \
+                      f"{contracts['consumers']} states 2.0.0, which does not follow"
 
 
 def test_json_format(contracts: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", str(contracts["base"]), str(contracts["wording"]), "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["bump"] == "patch" and document["next_version"] == "1.1.1" and document["version_follows"] is False
+    assert document["bump"] == "patch" and document["next_version"] == "2.0.1" and document["version_follows"] is False
     assert document["breaking"] == {"consumers": False, "producers": False}
     assert document["changes"] == [{
         "scope": "chat/new_message", "pointer": "/message", "rule": None, "kind": "annotation-changed",
@@ -77,7 +77,7 @@ def test_json_format(contracts: dict[str, Path], capsys: pytest.CaptureFixture[s
 def test_markdown_is_a_changelog_section(contracts: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     main(["diff", str(contracts["base"]), str(contracts["producers"]), "--format", "markdown"])
     text = capsys.readouterr().out
-    assert text.startswith("## 2.0.0\n\nChanges from 1.1.0 (major: a breaking change).\n")
+    assert text.startswith("## 3.0.0\n\nChanges from 2.0.0 (major: a breaking change).\n")
     section = text.split("### Breaking for producers (backends)\n\n")[1]
     assert section.startswith("- **PAY-003** `chat/new_message` `/sent_at`: 'sent_at' is a new required key")
     assert "### Breaking for consumers" not in text
@@ -85,13 +85,13 @@ def test_markdown_is_a_changelog_section(contracts: dict[str, Path], capsys: pyt
 
 def test_require_version(contracts: dict[str, Path], tmp_path: Path, base: Any) -> None:
     assert main(["diff", str(contracts["base"]), str(contracts["wording"]), "--require-version"]) == 1
-    bumped = mutated(lambda files: (_reworded(files), files["rules.json"].__setitem__("contract_version", "1.1.1")))
+    bumped = mutated(lambda files: (_reworded(files), files["rules.json"].__setitem__("contract_version", "2.0.1")))
     assert main(["diff", str(contracts["base"]), str(write_contract(bumped, tmp_path / "bumped")), "--require-version"]) == 0
 
 
 def test_installed_and_history_sources(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["diff", "history:1.1.0", "installed"]) in (0, 1)
-    assert capsys.readouterr().out.startswith("b4a diff: history:1.1.0 (1.1.0) -> installed (")
+    assert main(["diff", "history:2.0.0", "installed"]) in (0, 1)
+    assert capsys.readouterr().out.startswith("b4a diff: history:2.0.0 (2.0.0) -> installed (")
 
 
 def test_a_checkout_directory_means_its_schemas(capsys: pytest.CaptureFixture[str]) -> None:
@@ -101,7 +101,7 @@ def test_a_checkout_directory_means_its_schemas(capsys: pytest.CaptureFixture[st
 
 @pytest.fixture
 def vendoring_repo(tmp_path: Path, base: Any) -> Path:
-    """A repository that vendors the contract under vendor/b4a/ with two commits: v1.1.0, then a
+    """A repository that vendors the contract under vendor/b4a/ with two commits: v2.0.0, then a
     change that makes a key optional (breaking consumers)."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
@@ -115,18 +115,18 @@ def vendoring_repo(tmp_path: Path, base: Any) -> Path:
 
     git("init", "-q", "-b", "main")
     git("add", ".")
-    git("commit", "-q", "-m", "contract 1.1.0")
-    git("tag", "v1.1.0")
+    git("commit", "-q", "-m", "contract 2.0.0")
+    git("tag", "v2.0.0")
     write_contract(mutated(_optional_key_made_optional), folder)
     git("commit", "-q", "-am", "call_id optional")
     return repo
 
 
 def test_git_refs_with_a_schemas_path(vendoring_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["diff", "v1.1.0", "HEAD", "--repo", str(vendoring_repo), "--schemas-path", "vendor/b4a/"]
+    args = ["diff", "v2.0.0", "HEAD", "--repo", str(vendoring_repo), "--schemas-path", "vendor/b4a/"]
     assert main([*args, "--for", "consumers"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("b4a diff: v1.1.0:vendor/b4a (1.1.0) -> HEAD:vendor/b4a (1.1.0)")
+    assert out.startswith("b4a diff: v2.0.0:vendor/b4a (2.0.0) -> HEAD:vendor/b4a (2.0.0)")
     assert "call/accepted PAY-003 /call_id" in out
     assert main([*args, "--for", "producers"]) == 0
 
@@ -175,7 +175,7 @@ def test_an_unreadable_contract_is_one_line_exit_2(contracts: dict[str, Path], s
 
 @pytest.mark.parametrize(("args", "message"), [
     (["no-such-thing", "installed"], "b4a diff: no-such-thing: not a contract directory, 'installed', history:VERSION, nor a git ref"),
-    (["history:0.9.0", "installed"], "b4a diff: history:0.9.0: no such release in contract-history/ (kept: 1.0.0, 1.1.0"),
+    (["history:0.9.0", "installed"], "b4a diff: history:0.9.0: no such release in contract-history/ (kept: 1.0.0, 2.0.0"),
     (["HEAD", "installed", "--schemas-path", "no/such/dir"], "b4a diff: HEAD:no/such/dir: no such folder at that ref"),
 ])
 def test_unknown_sources_are_one_line_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str],

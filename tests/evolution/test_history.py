@@ -14,14 +14,11 @@ from .conftest import ROOT, mutated, variant_schema
 
 #: Releases whose version does NOT follow from the diff's rules, kept visible rather than bent:
 #: xfail(strict) fails the day the history is corrected, so the marker cannot outlive the problem.
-MISVERSIONED = {
-    ("1.0.0", "1.1.0"): "1.1.0 added the MUST rule AUTH-003 (breaking for producers by the diff's rules: a new MUST), "
-                        "so it demanded 2.0.0; awaiting the contract owner's decision (rules.json is not ours to edit)",
-}
+MISVERSIONED: dict[tuple[str, str], str] = {}
 
 
 def test_history_holds_the_releases() -> None:
-    assert history_versions()[:2] == ["1.0.0", "1.1.0"]
+    assert history_versions()[:2] == ["1.0.0", "2.0.0"]
     for version in history_versions():
         assert from_history(version).version == version, f"history/{version}/rules.json states another contract_version"
 
@@ -42,10 +39,11 @@ def test_each_release_follows_from_the_one_before(previous: str, current: str) -
     assert problem is None, problem
 
 
-def test_what_1_1_0_changed_and_what_it_demanded() -> None:
-    """The verdict on 1.0.0 -> 1.1.0, spelled out: one producer-breaking change (AUTH-003, a new MUST),
-    identity keys as compatible additions, three reworded rules flagged for review."""
-    diff = diff_contracts(from_history("1.0.0"), from_history("1.1.0"))
+def test_what_2_0_0_changed_and_what_it_demanded() -> None:
+    """The verdict on 1.0.0 -> 2.0.0, spelled out: one producer-breaking change (AUTH-003, a new MUST),
+    identity keys as compatible additions, three reworded rules flagged for review (DLV-008's new
+    wording is the substantive break: notifying after an accepted invalid transition is now a MUST)."""
+    diff = diff_contracts(from_history("1.0.0"), from_history("2.0.0"))
     assert [(c.kind, c.rule) for c in diff.changes if c.breaks_producers] == [("rule-added", "AUTH-003")]
     assert not any(c.breaks_consumers for c in diff.changes)
     assert sorted(c.rule for c in diff.changes if c.kind == "rule-reworded") == ["CALL-002", "CALL-003", "DLV-008", "DLV-008"]
@@ -67,12 +65,12 @@ def _optional_key(files: Any) -> None:
 
 
 @pytest.mark.parametrize(("version", "change", "follows"), [
-    ("1.1.0", None, True),               # unchanged: the same version
-    ("1.1.0", _optional_key, False),     # changed without a bump
-    ("1.1.1", _optional_key, False),     # an addition is a minor step, not a patch
-    ("1.2.0", _optional_key, True),
-    ("2.0.0", _optional_key, False),     # nor a major one
-    ("1.0.9", None, False),              # older than the release
+    ("2.0.0", None, True),               # unchanged: the same version
+    ("2.0.0", _optional_key, False),     # changed without a bump
+    ("2.0.1", _optional_key, False),     # an addition is a minor step, not a patch
+    ("2.1.0", _optional_key, True),
+    ("3.0.0", _optional_key, False),     # nor a major one
+    ("1.9.9", None, False),              # older than the release
 ])
 def test_the_check_fails_a_version_that_does_not_follow(base: Snapshot, version: str, change: Any, follows: bool) -> None:
     problem = release_problem(_with_version(base, version, change))
