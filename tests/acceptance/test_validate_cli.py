@@ -14,6 +14,11 @@ from harness.push_codec import encode_push_data
 VALID = {"message": "friendship status changed", "message_type": "api_friendship_status", "status": "new_request", "friend_id": 12, "open_requests": 3}
 
 
+def json_lines(text: str) -> list[dict]:
+    """`--jsonl --format json` output: one JSON object per line."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
 def b4a(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "harness", *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=60)
 
@@ -115,8 +120,9 @@ def test_every_fixture_through_the_cli(tmp_path):
         lines = tmp_path / f"{kind}.jsonl"
         lines.write_text("".join(json.dumps(t.data) + "\n" for t in chosen))
         args = ["validate", "--jsonl", "--format", "json", str(lines)] + (["--push"] if kind == "push" else [])
-        report = json.loads(b4a(*args).stdout)
-        for test, result in zip(chosen, report["results"], strict=True):
+        *results, summary = json_lines(b4a(*args).stdout)
+        assert summary["summary"]["checked"] == len(chosen)
+        for test, result in zip(chosen, results, strict=True):
             assert result["valid"] is test.valid, test.id
             got = {(v["rule_id"], v["pointer"]) for v in result["violations"]}
             assert set(test.violations) <= got, (test.id, got)

@@ -1,7 +1,11 @@
-"""jsonschema-rs (the fast path) and jsonschema (the error path) give the same verdicts.
+"""The fast engines and jsonschema give the same verdicts, and the same violations.
 
-The fast path is only sound if it never passes what jsonschema fails, and only useful if it
-passes what jsonschema passes; so both engines judge every payload fixture, payloads generated
+Three engines judge payloads: jsonschema (the referee, and the error path of last resort),
+jsonschema-rs (`fastpath.is_valid` for parsed payloads; its errors, mapped, for most error
+reports) and the msgspec types compiled from the schemas (`BatchValidator`, JSON Lines). A fast
+engine is only sound if it never passes what jsonschema fails, and only useful if it passes what
+jsonschema passes; the mapped jsonschema-rs errors are only right if they are jsonschema's
+violations, to the message. So every engine judges every payload fixture, payloads generated
 from each variant schema (hypothesis-jsonschema), and mutations of them, strict and not.
 Known edges where the engines differ (date-time corner cases) are pinned, with the RFC 3339
 reading, in test_known_date_time_differences.
@@ -11,6 +15,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -21,10 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from harness import fastpath
+from harness import fastpath, validation
+from harness.compiled_types import DATE_TIME
 from harness.contract import Variant, load_contract
 from harness.fixtures import iter_fixture_tests
-from harness.validation import _validator, variant_of
+from harness.validation import _validator, validate, variant_of
 
 pytestmark = pytest.mark.skipif(not fastpath.AVAILABLE, reason="jsonschema-rs is not installed")
 
@@ -44,14 +50,63 @@ def rs_says(payload: Any, variant: Variant, strict: bool) -> bool:
     return fastpath.is_valid(payload, variant, strict=strict)
 
 
+def compiled_takes(payload: dict[str, Any], variant: Variant) -> bool:
+    """Whether the compiled msgspec types can pass this payload, were it valid: they refuse an
+    integer written as a float (2.0) and a date-time outside their strict subset of RFC 3339
+    (harness.compiled_types documents both); nothing else."""
+    properties = CONTRACT.variant_properties(variant)
+
+    def plain(value: Any, schema: dict[str, Any]) -> bool:
+        if isinstance(value, float):
+            return False
+        if schema.get("format") == "date-time" and isinstance(value, str):
+            return re.search(DATE_TIME, value) is not None
+        if isinstance(value, dict) and "properties" in schema:
+            return all(plain(value[k], sub) for k, sub in schema["properties"].items() if k in value)
+        return True
+
+    return all(plain(payload[key], CONTRACT.inlined(variant.schema_uri)["properties"][key]) for key in properties if key in payload)
+
+
+def mapped_violations(payload: Any, variant: Variant, strict: bool) -> list[Any] | None:
+    """The violations harness.validation words from jsonschema-rs's errors, or None where it
+    hands the payload to jsonschema."""
+    locations = fastpath.error_locations(payload, variant, strict=strict)
+    if locations is None:
+        return None
+    errors = validation._rs_errors(payload, variant, strict, locations)
+    return None if errors is None else validation._payload_violations(errors, variant, CONTRACT)
+
+
+def jsonschema_violations(payload: Any, variant: Variant, strict: bool) -> list[Any]:
+    return validation._payload_violations(_validator(variant.schema_uri, strict).iter_errors(payload), variant, CONTRACT)
+
+
+#: How often the mapped errors were used, and how often jsonschema had to step in (not vacuous).
+MAPPED = {"mapped": 0, "jsonschema": 0}
+
+
 def assert_engines_agree(payload: Any, variant: Variant, strict: bool) -> bool:
     expected = jsonschema_says(payload, variant, strict)
     assert rs_says(payload, variant, strict) == expected, f"engines disagree on {payload!r} as {variant.key} (strict={strict}); jsonschema says {expected}"
-    # The batch path (orjson + dispatch table + array validator) gives the same answer per line.
+    # Errors: jsonschema-rs's, mapped, are jsonschema's violations, message for message.
+    mapped = mapped_violations(payload, variant, strict)
+    MAPPED["jsonschema" if mapped is None else "mapped"] += 1
+    if mapped is not None:
+        assert mapped == jsonschema_violations(payload, variant, strict), payload
     if variant_of(payload) == variant:
-        # json.dumps, not orjson: it writes integers beyond 64 bits, which orjson then reads as
-        # floats (still integers to JSON Schema, so the verdict must not change).
-        assert BATCH[strict].judge([json.dumps(payload)]) == [variant if expected else None], payload
+        # The public answer is the one both engines give.
+        assert (validate(payload, strict=strict) == []) is expected, payload
+        # The compiled types (orjson-free JSON Lines path) pass it only if it is valid, and then
+        # as its variant; they refuse a valid payload only where they say they would.
+        # json.dumps, not orjson: it writes integers beyond 64 bits as integers.
+        verdict = BATCH[strict].judge([json.dumps(payload)])[0]
+        assert verdict in (None, variant), payload
+        if verdict is not None:
+            assert expected, f"compiled types pass an invalid payload: {payload!r} as {variant.key} (strict={strict})"
+        elif expected:
+            assert not compiled_takes(payload, variant), f"compiled types refuse a valid payload: {payload!r}"
+        assert BATCH[strict].failures([json.dumps(payload)]) == ([] if verdict else [0])
     return expected
 
 

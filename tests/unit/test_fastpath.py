@@ -1,4 +1,4 @@
-"""harness.fastpath: jsonschema-rs per variant, the JSON Lines batch, and life without the engine."""
+"""harness.fastpath: jsonschema-rs per variant, the compiled JSON Lines batch, and life without either engine."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ import pytest
 from harness import fastpath
 from harness.commands import validate as validate_command
 from harness.contract import load_contract
-from harness.validation import validate, variant_of
+from harness.validation import judge, validate, variant_of
 
 pytestmark = pytest.mark.skipif(not fastpath.AVAILABLE, reason="jsonschema-rs is not installed")
 
@@ -79,6 +79,10 @@ def line(payload: Any) -> str:
     return json.dumps(payload) + "\n"
 
 
+needs_msgspec = pytest.mark.skipif(not fastpath.lines_available(), reason="msgspec is not installed")
+
+
+@needs_msgspec
 def test_batch_answers_each_line_with_its_variant_or_none():
     friend, game = example(FRIEND), example(GAME)
     lines: list[str | bytes] = [
@@ -96,20 +100,33 @@ def test_batch_answers_each_line_with_its_variant_or_none():
         line(dict(friend, status={"new_request": 1})),  # unhashable
         line(dict(friend, status=1)),
         line({k: v for k, v in friend.items() if k != "status"}),
-        line(dict(friend, friend_id=18446744073709551616)),  # beyond 64 bits: orjson reads a float
-        line(dict(friend, friend_id=12.0)),  # an integer to JSON Schema
+        line(dict(friend, friend_id=12.0)),  # an integer to JSON Schema, refused by the compiled types
+        line(dict(game, scheduled_at="2028-02-29T10:00:00Z")),  # a leap day: left to the precise path
+        '{"message_type": "api_chat_message", "message": "x", "thread": {"id": 1}, "extra": 1e400}\n',  # inf to json.loads
+        line(dict(friend, friend_id=18446744073709551616)),  # beyond 64 bits: still an integer
+        line(dict(friend, surplus={"any": ["json", None]})),  # extra keys pass (not strict)
+        line(dict(friend, status="canceled")).replace('"status": "canceled"', '"status": "accepted", "status": "canceled"'),
     ]
-    expected = [FRIEND, GAME] + [None] * 12 + [FRIEND, FRIEND]
-    assert fastpath.BatchValidator().judge(lines) == expected
-    # A None is never a verdict on its own; where jsonschema passes a None line, it is one that
-    # orjson refuses (NaN, lone surrogate) or jsonschema-rs cannot take.
+    canceled = CONTRACT.variant("friendship/canceled")
+    expected = [FRIEND, GAME] + [None] * 14 + [CHAT, FRIEND, FRIEND, canceled]
+    batch = fastpath.BatchValidator()
+    assert batch.judge(lines) == expected
+    assert batch.failures(lines) == [i for i, v in enumerate(expected) if v is None]
+    # A None is never a verdict on its own: some of those lines are valid (the precise path says so).
     for text, verdict in zip(lines, expected):
-        if verdict is not None:
+        try:
             payload = json.loads(text)
+        except json.JSONDecodeError:
+            assert verdict is None
+            continue
+        if verdict is not None:
+            # json.loads keeps the last of duplicate keys, and so do the compiled types.
             assert validate(payload) == [] and variant_of(payload) == verdict
+    assert [validate(json.loads(t)) == [] for t in lines[14:16]] == [True, True]
 
 
-def test_batch_finds_invalid_lines_across_chunk_boundaries():
+@needs_msgspec
+def test_batch_finds_invalid_lines_across_blocks_and_in_strict_mode():
     payloads = [example(VARIANTS[i % len(VARIANTS)]) for i in range(1000)]
     bad = {0, 255, 256, 257, 511, 512, 999}
     for i in bad:
@@ -119,6 +136,22 @@ def test_batch_finds_invalid_lines_across_chunk_boundaries():
     assert all(v == variant_of(p) for v, p in zip(verdicts, payloads) if v is not None)
     lax = fastpath.BatchValidator().judge([json.dumps(p) for p in payloads])
     assert {i for i, v in enumerate(lax) if v is None} == {i for i in bad if i % 2}  # extra keys pass
+    # Strict closes the top level only: the chat thread is the backend's own object.
+    chat = dict(example(CHAT), thread={"id": 5, "participant_ids": [1, 2]})
+    assert fastpath.BatchValidator(strict=True).judge([json.dumps(chat)]) == [CHAT]
+
+
+def test_error_locations_are_jsonschema_rs_errors_in_order():
+    payload = {k: v for k, v in example(GAME).items() if k not in ("game_id", "user_id")}
+    payload.update(session_id=0, scheduled_at="soon", extra=True)
+    assert fastpath.error_locations(example(GAME), GAME) == []
+    assert fastpath.error_locations(payload, GAME) == [
+        ([], ["required"]), ([], ["required"]),
+        (["session_id"], ["properties", "session_id", "minimum"]),
+        (["scheduled_at"], ["properties", "scheduled_at", "format"]),
+    ]
+    assert fastpath.error_locations(payload, GAME, strict=True)[-1] == ([], ["unevaluatedProperties"])
+    assert fastpath.error_locations({**example(CHAT), 7: "seven"}, CHAT) is None  # not JSON: ask jsonschema
 
 
 def run_validate_jsonl(path: Path, *flags: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -139,9 +172,9 @@ def test_b4a_validate_jsonl_takes_the_fast_path(tmp_path, monkeypatch, capsys):
 
     def counting(payload: Any, **kwargs: Any) -> Any:
         calls.append(payload)
-        return validate(payload, **kwargs)
+        return judge(payload, **kwargs)
 
-    monkeypatch.setattr(validate_command, "validate", counting)
+    monkeypatch.setattr(validate_command, "judge", counting)
     code, out = run_validate_jsonl(path, capsys=capsys)
     assert code == 1
     assert f"{path}:4096: /" in out and f"{path}:4097: /message_type: required key 'message_type' is missing" in out
@@ -149,15 +182,17 @@ def test_b4a_validate_jsonl_takes_the_fast_path(tmp_path, monkeypatch, capsys):
     assert len(calls) == 2  # jsonschema only saw the two lines the fast path did not pass
 
     code, out = run_validate_jsonl(path, "--strict", "--format", "json", capsys=capsys)
-    report = json.loads(out)
-    assert code == 1 and report["summary"]["invalid"] == 3
-    assert report["results"][4999]["violations"][0]["pointer"] == "/surplus"
-    assert report["results"][0] == {"source": f"{path}:1", "variant": VARIANTS[0].key, "valid": True, "violations": []}
+    *results, summary = [json.loads(text) for text in out.splitlines()]  # JSON Lines
+    assert code == 1 and summary == {"summary": {"checked": 5000, "valid": 4997, "invalid": 3, "strict": True}}
+    assert results[4999]["violations"][0]["pointer"] == "/surplus"
+    assert results[0] == {"source": f"{path}:1", "variant": VARIANTS[0].key, "valid": True, "violations": []}
+    assert [r["valid"] for r in results].count(False) == 3
 
 
 WITHOUT_ENGINE = r"""
 import json, sys
-sys.modules["jsonschema_rs"] = None  # `import jsonschema_rs` now raises ImportError
+for name in sys.argv[2:]:
+    sys.modules[name] = None  # `import <name>` now raises ImportError
 from harness import fastpath
 from harness.cli import main
 from harness.fixtures import iter_fixture_tests
@@ -165,9 +200,10 @@ from harness.validation import validate
 wrong = [t.id for t in iter_fixture_tests() if t.kind == "payload" and (validate(t.data, strict=t.strict) == []) != t.valid]
 example = {"message": "hi", "message_type": "api_chat_message", "thread": {"id": 1}}
 print(json.dumps({
-    "available": fastpath.AVAILABLE,
-    "is_valid": fastpath.is_valid(example, next(iter(fastpath.load_contract().variants()))),
-    "judge": fastpath.BatchValidator().judge([json.dumps(example)]),
+    "rs": fastpath.AVAILABLE,
+    "lines": fastpath.lines_available(),
+    "is_valid": fastpath.is_valid(example, fastpath.load_contract().variant("chat/new_message")),
+    "judge": [v and v.key for v in fastpath.BatchValidator().judge([json.dumps(example)])],
     "wrong": wrong,
 }))
 sys.stdout.flush()
@@ -175,12 +211,14 @@ sys.exit(main(["validate", "--jsonl", sys.argv[1]]))
 """
 
 
-def test_without_jsonschema_rs_jsonschema_judges_everything(tmp_path):
+@pytest.mark.parametrize("missing", [["jsonschema_rs"], ["msgspec"], ["jsonschema_rs", "msgspec"]], ids="+".join)
+def test_without_an_engine_the_precise_path_judges(tmp_path, missing):
     path = tmp_path / "two.jsonl"
     path.write_text(line(example(CHAT)) + line(dict(example(CHAT), thread={"id": "88"})))
-    result = subprocess.run([sys.executable, "-c", WITHOUT_ENGINE, str(path)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", WITHOUT_ENGINE, str(path), *missing], capture_output=True, text=True, timeout=120)
     first, *rest = result.stdout.splitlines()
-    assert json.loads(first) == {"available": False, "is_valid": False, "judge": [None], "wrong": []}, result.stderr
+    rs, lines = "jsonschema_rs" not in missing, "msgspec" not in missing
+    assert json.loads(first) == {"rs": rs, "lines": lines, "is_valid": rs, "judge": ["chat/new_message" if lines else None], "wrong": []}, result.stderr
     assert result.returncode == 1, result.stderr
     assert f"{path}:2: /thread/id: \"88\" is not of type integer" in "\n".join(rest)
     assert rest[-1] == "2 payloads checked: 1 valid, 1 invalid (1 violations)"
