@@ -73,6 +73,10 @@ class Target:
         self.profile = profile
         self.transcript = transcript if transcript is not None else Transcript()
         self._session = requests.Session()
+        # The environment's proxies and CA bundle (HTTP_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) are read once
+        # per origin below, not on every request as requests does with trust_env (a millisecond per
+        # request, ~/.netrc included). Credentials come from the profile only, never from ~/.netrc.
+        self._session.trust_env = False
         self._environment: dict[str, dict[str, Any]] = {}  # scheme://host -> proxies/verify from the environment
         self._bad_token = "invalid-" + secrets.token_urlsafe(12)
         self._game_id = _GameIdOnce()
@@ -337,7 +341,8 @@ class Target:
         origin = f"{parts.scheme}://{parts.netloc}"
         found = self._environment.get(origin)
         if found is None:
-            found = self._environment[origin] = self._session.merge_environment_settings(url, {}, None, None, None)
+            with requests.Session() as reader:  # trusts the environment, as requests does by default
+                found = self._environment[origin] = reader.merge_environment_settings(url, {}, None, None, None)
         return found
 
     def _prepare(self, step: Step, variables: Mapping[str, Any], where: str) -> tuple[requests.PreparedRequest, Any, dict[str, str]]:

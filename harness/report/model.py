@@ -32,7 +32,9 @@ class DeliveryRow:
         return self.seen == self.expected
 
     def to_json(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "rule_ids": list(self.rule_ids), "ok": self.ok}
+        # not dataclasses.asdict: it deep-copies every received payload (a second per thousand rows)
+        return {**{field.name: getattr(self, field.name) for field in dataclasses.fields(self)},
+                "rule_ids": list(self.rule_ids), "ok": self.ok}
 
 
 @dataclasses.dataclass(frozen=True)
