@@ -6,8 +6,10 @@ import jinja2
 from harness.contract import Contract
 from harness.docs.anchors import RULES_PAGE, rule_doc_anchor
 from harness.docs.asyncapi import asyncapi_yaml
+from harness.docs.asyncapi_page import ASYNCAPI_PAGE, asyncapi_page_context
 from harness.docs.errata import ERRATA, SEED_NAME
 from harness.docs.profile_page import PROFILE_PAGE, profile_page_context
+from harness.docs.sequence import sequence_diagram
 from harness.docs.views import FCM_SEND_PATH, family_view, rule_applies
 
 #: The first line of every generated file (as a comment of the file's own syntax).
@@ -68,9 +70,11 @@ def render_docs(contract: Contract, *, hand_written: tuple[str, ...] = ()) -> di
         RULES_PAGE: env.get_template("rules.md.j2").render(**common, applies=rule_applies(contract)),
         "seed-errata.md": env.get_template("seed-errata.md.j2").render(**common, errata=ERRATA, seed_name=SEED_NAME),
         "asyncapi.yaml": asyncapi_yaml(contract, NOTE),
+        ASYNCAPI_PAGE: env.get_template("asyncapi.md.j2").render(**common, **asyncapi_page_context(contract)),
         PROFILE_PAGE: env.get_template("profile.md.j2").render(**common, **profile_page_context()),
     }
     page = env.get_template("family.md.j2")
     for view in families:
-        files[view.page] = page.render(**common, view=view)
+        files[view.page] = page.render(**common, view=view,
+                                       sequence=lambda variant, family=view.family: sequence_diagram(contract, family, variant))
     return dict(sorted(files.items()))
