@@ -272,9 +272,11 @@ def _payload_errors(payload: dict[str, Any], variant: Variant, strict: bool, con
     Verdicts are as they have always been: valid when jsonschema-rs says so, else jsonschema's."""
     from harness import fastpath  # local: optional engine, imported on first use
 
+    if fastpath.is_valid(payload, variant, strict=strict):  # the common case, and the cheapest call
+        return []
     locations = fastpath.error_locations(payload, variant, strict=strict)
     if locations == []:
-        return []
+        return []  # (is_valid could not take the value either: not reached with JSON input)
     errors: Iterable[Any] | None = _rs_errors(payload, variant, strict, locations) if locations is not None else None
     if errors is None:
         errors = _validator(variant.schema_uri, strict).iter_errors(payload)

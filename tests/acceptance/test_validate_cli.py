@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,3 +145,83 @@ def test_empty_input_is_a_clear_error(text):
     result = b4a("validate", "-", stdin=text)
     assert result.returncode == 2
     assert "empty input" in result.stderr
+
+
+# -- JSON Lines as a stream: stdin, results as judged, progress on a terminal only, closed pipes --
+
+
+def b4a_process(*args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "harness", *args], **kwargs)
+
+
+def read_line(stream: Any, timeout: float = 60) -> bytes:
+    """One line of a child's output, or fail after `timeout` (instead of hanging the suite)."""
+    ready, _, _ = select.select([stream], [], [], timeout)
+    assert ready, f"no output within {timeout} s"
+    return stream.readline()
+
+
+def test_jsonl_from_stdin_writes_each_result_before_the_input_ends():
+    process = b4a_process("validate", "--jsonl", "-", stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        process.stdin.write(json.dumps(dict(VALID, friend_id="12")).encode() + b"\n")
+        process.stdin.flush()
+        # stdin is still open: the first line was judged and its violation written already.
+        assert read_line(process.stdout).startswith(b'<stdin>:1: /friend_id: "12" is not of type integer')
+        process.stdin.write(json.dumps(VALID).encode() + b"\n" + json.dumps(dict(VALID, status="x")).encode() + b"\n")
+        process.stdin.close()
+        rest = process.stdout.read().decode()
+        assert process.wait(timeout=60) == 1
+    finally:
+        process.kill()
+    assert rest.splitlines()[0].startswith("<stdin>:3: /status: unknown status")
+    assert rest.splitlines()[-1] == "3 payloads checked: 1 valid, 2 invalid (2 violations)"
+    assert process.stderr.read() == b""  # not a terminal: no progress
+
+
+def many_lines(path: Path, count: int, last: dict[str, Any] | None = None) -> Path:
+    path.write_text((json.dumps(VALID) + "\n") * (count - 1) + json.dumps(last or VALID) + "\n")
+    return path
+
+
+def test_progress_shows_on_a_terminal_a_few_times_a_second(tmp_path):
+    path = many_lines(tmp_path / "many.jsonl", 150_000, last=dict(VALID, friend_id=0))
+    main, terminal = pty.openpty()
+    started = time.monotonic()
+    process = b4a_process("validate", "--jsonl", str(path), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # EIO: the child closed the terminal, i.e. exited
+            break
+        if not data:
+            break
+        shown += data
+    os.close(main)
+    stdout = process.stdout.read().decode()
+    assert process.wait(timeout=60) == 1
+    elapsed = time.monotonic() - started
+    draws = re.findall(rb"\r([\d,]+) lines judged, ([\d,]+) lines/s, ([\d,]+) invalid\x1b\[K", shown)
+    assert draws, shown
+    assert len(draws) <= 2 + elapsed / 0.25, (len(draws), elapsed)  # at most 4 a second
+    counts = [int(done.replace(b",", b"")) for done, _, _ in draws]
+    assert counts == sorted(counts) and counts[-1] <= 150_000
+    assert shown.endswith(b"\r\x1b[K")  # erased at the end: the terminal keeps only the results
+    assert stdout.splitlines()[-1] == "150000 payloads checked: 149999 valid, 1 invalid (1 violations)"
+
+
+def test_no_progress_when_stderr_is_a_pipe(tmp_path):
+    result = b4a("validate", "--jsonl", str(many_lines(tmp_path / "many.jsonl", 20_000)))
+    assert result.returncode == 0 and result.stderr == ""
+
+
+def test_a_reader_that_stops_early_is_no_error_and_the_exit_code_still_judges_everything(tmp_path):
+    path = many_lines(tmp_path / "many.jsonl", 100_000, last=dict(VALID, friend_id="12"))
+    process = b4a_process("validate", "--jsonl", "--format", "json", str(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = json.loads(read_line(process.stdout))
+    process.stdout.close()  # like `| head -1`
+    assert process.wait(timeout=60) == 1  # the invalid last line was still judged
+    assert first["source"] == f"{path}:1"
+    assert process.stderr.read() == b""  # no traceback, no BrokenPipeError

@@ -318,3 +318,53 @@ def test_the_comparison_catches_an_engine_that_skips_formats(monkeypatch):
     monkeypatch.setattr(fastpath, "_single", lambda uri, strict: lax.is_valid)
     with pytest.raises(AssertionError, match="engines disagree"):
         assert_engines_agree(dict(GAME_EXAMPLE, scheduled_at="2026-11-25 14:00"), GAME, strict=False)
+
+
+# -- (4) the mapped jsonschema-rs errors: used where they are jsonschema's, not elsewhere ---------
+
+
+def test_mapped_errors_report_most_invalid_fixtures_without_jsonschema(monkeypatch):
+    """Not vacuous: the invalid fixtures are reported from jsonschema-rs's errors (jsonschema is
+    not even asked), and those reports are jsonschema's, violation for violation."""
+    invalid = [(t, variant_of(t.data)) for t in PAYLOAD_FIXTURES if not t.valid and variant_of(t.data) is not None]
+    expected = {t.id: jsonschema_violations(t.data, v, t.strict) for t, v in invalid}
+
+    def no_jsonschema(*args: Any) -> Any:
+        raise AssertionError("jsonschema was asked")
+
+    monkeypatch.setattr(validation, "_validator", no_jsonschema)
+    mapped = {t.id: mapped_violations(t.data, v, t.strict) for t, v in invalid}
+    asked = [case for case, violations in mapped.items() if violations is None]
+    assert len(asked) <= len(invalid) // 10, asked
+    for case, violations in mapped.items():
+        if violations is not None:
+            assert violations == expected[case], case
+            assert validate(next(t.data for t, _ in invalid if t.id == case), strict=next(t.strict for t, _ in invalid if t.id == case)) == violations
+
+
+@pytest.mark.parametrize(("value", "other_error"), [
+    ("2026-11-25T14:00:00Z\n", False),  # jsonschema-rs refuses, jsonschema accepts: valid, as before
+    ("2026-12-31T23:59:60Z", True),  # jsonschema-rs accepts, jsonschema refuses; with another error
+    ("0000-01-01T00:00:00Z", True),
+])
+def test_where_the_engines_disagree_on_a_format_jsonschema_words_the_errors(value, other_error):
+    payload = dict(GAME_EXAMPLE, scheduled_at=value, **({"game_id": "7"} if other_error else {}))
+    assert mapped_violations(payload, GAME, False) is None  # handed to jsonschema
+    violations = validate(payload)
+    assert violations == (jsonschema_violations(payload, GAME, False) if other_error else [])
+    if other_error:  # jsonschema's format error is there, next to the type error
+        assert [v.pointer for v in violations] == ["/game_id", "/scheduled_at"]
+
+
+@pytest.mark.parametrize("schema_path", [
+    ["properties", "message", "maxLength"],  # a keyword this module does not word
+    ["anyOf", 0, "type"],  # a place reached through an applicator
+    ["properties", "thread", "additionalProperties"],
+    ["properties", "thread", "properties", "id", "not"],
+])
+def test_errors_at_places_or_keywords_not_mapped_go_to_jsonschema(schema_path):
+    chat = CONTRACT.variant("chat/new_message")
+    payload = dict(CONTRACT.resolve(chat.schema_uri)["examples"][0], message=5)
+    assert validation._rs_errors(payload, chat, False, [(["message"], schema_path)]) is None
+    # ...while the real error (a type error, through properties) is mapped.
+    assert validation._rs_errors(payload, chat, False, [(["message"], ["properties", "message", "type"])]) is not None
