@@ -21,6 +21,7 @@ import pytest
 
 from harness.contract import load_contract
 from harness.report import CheckResult, Report, RunInfo, build_rule_summaries, write_reports
+from harness.report.html import anchors
 from harness.violations import Outcome
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,10 +219,31 @@ def test_a_1000_check_report_opens_quickly(failing_run: Path, tmp_path: Path, re
     dom = Dom(done.stdout[:done.stdout.index('id="checks"')])  # the summary: verdict, failed rules, matrix
     matrix_cells = [n for n in dom.find("td") if "data-state" in n.attrs]
     assert 0 < len(matrix_cells) <= 50 * 8  # only the 50 failing checks' differing rows are drawn at first
-    assert render_ms < 6000, f"the summary took {render_ms} ms to render"
+    assert render_ms < 10_000, f"the summary took {render_ms} ms to render"  # ~1.5 s on an idle 2-core machine
     assert size < 40_000_000
     record_property("b4a_summary", f"1,000-check report: {size / 1e6:.1f} MB, written in {written:.1f} s; Chromium rendered its "
                                    f"summary {render_ms} ms after navigation started ({browser:.1f} s with browser start-up)")
     shot = tmp_path / "report-1000-checks.png"
     _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,1400", html.as_uri())
     _keep(shot)
+
+
+def test_a_passing_check_draws_its_evidence_when_opened(failing_run: Path, tmp_path: Path) -> None:
+    """Closed checks carry no DOM for their transcript; opening one (here through its link) draws it."""
+    data = json.loads((failing_run / "report.json").read_text())
+    checks = thousand_checks(CheckResult.from_json(data["checks"][0]))[:40]
+    report = Report(RunInfo(**data["run"]), checks, build_rule_summaries(checks, load_contract()))
+    html = write_reports(report, tmp_path, ("html",))["html"]
+    anchor = anchors(checks)[checks[7].id]
+    closed = Dom(_chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", html.as_uri()).stdout)
+    (lazy,) = [n for n in closed.find("div", data_check="7")]
+    assert "data-done" not in lazy.attrs and "open" not in closed.by_id(anchor).attrs
+    opened = Dom(_chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", f"{html.as_uri()}#{anchor}").stdout)
+    assert "open" in opened.by_id(anchor).attrs
+    (lazy,) = [n for n in opened.find("div", data_check="7")]
+    assert lazy.attrs.get("data-done") == "1"
+    assert [n for n in opened.find("svg") if lazy in n.ancestors()]
+    rows = [n for n in opened.find("tr") if lazy in n.ancestors() and "data-i" in n.attrs]
+    assert len(rows) == len(checks[7].transcript)
+    cells = [n.attrs["data-state"] for n in opened.find("td") if lazy in n.ancestors() and "data-state" in n.attrs]
+    assert cells and set(cells) <= {"arrived", "quiet"}  # the check's own deliveries, all as expected
