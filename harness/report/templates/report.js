@@ -194,13 +194,43 @@
       ' entries; t: seconds since the check started)</summary><table class="steps">' + rows.join("") + "</table></details>";
   }
 
+  // The user (and its header hint) a column of a family belongs to, from the family's user spans.
+  function userOf(family, column) {
+    var start = 0;
+    for (var i = 0; i < family.users.length; i++) {
+      if (column < start + family.users[i][2]) return family.users[i];
+      start += family.users[i][2];
+    }
+    return ["", ""];
+  }
+
   function checkMatrix(index) {
     var check = data.checks[index];
     var html = [];
     data.families.forEach(function (f) {
       if (f.name !== check[2]) return;
       var rows = f.rows.filter(function (r) { return r[0] === index; });
-      if (rows.length) html.push("<p><b>Deliveries</b></p>" + matrixTable(f, rows, false));
+      if (!rows.length) return;
+      // Only this check's endpoints: the family's other columns would be empty here.
+      var used = {};
+      rows.forEach(function (r) { r[4].forEach(function (cell) { used[cell[0]] = true; }); });
+      var keep = f.columns.map(function (c, i) { return i; }).filter(function (i) { return used[i]; });
+      var position = {};
+      keep.forEach(function (old, i) { position[old] = i; });
+      var users = [];
+      keep.forEach(function (i) {
+        var user = userOf(f, i);
+        if (users.length && users[users.length - 1][0] === user[0]) users[users.length - 1][2] += 1;
+        else users.push([user[0], user[1], 1]);
+      });
+      var own = {
+        name: f.name, users: users,
+        columns: keep.map(function (i) { return f.columns[i]; }),
+        rows: rows.map(function (r) {
+          return [r[0], r[1], r[2], r[3], r[4].map(function (cell) { return [position[cell[0]]].concat(cell.slice(1)); })];
+        })
+      };
+      html.push("<p><b>Deliveries</b></p>" + matrixTable(own, own.rows, false));
     });
     return html.join("");
   }
