@@ -190,7 +190,7 @@ def _matrix_data(report: Report, matrices: tuple[FamilyMatrix, ...], anchor_of: 
         for row in matrix.rows:
             cells = [[column, state.value, index, d.expected, d.seen, d.latency_ms, d.response_ms, d.role, " ".join(d.rule_ids)]
                      for column, (index, d, state) in sorted(row.cells.items())]
-            rows.append([row.check_index, row.event_seq, row.event, int(row.ok), cells])
+            rows.append([row.check_index, row.event_seq, row.event, int(row.ok), cells, int(row.unexplained)])
         families.append({
             "name": matrix.family,
             "users": [list(u) for u in matrix.users],

@@ -106,6 +106,7 @@ class MatrixRow:
     event_seq: int | None
     event: str
     cells: dict[int, tuple[int, DeliveryRow, CellState]]  # column index -> (index in check.delivery, row, state)
+    unexplained: bool = False  # a copy no event of the check explains
 
     @property
     def ok(self) -> bool:
@@ -170,12 +171,14 @@ def family_matrices(report: Report, broken: dict[tuple[int, int], bool] | None =
         for check_index, check in checks:
             by_event: dict[tuple[Any, ...], MatrixRow] = {}
             for row_index, row in enumerate(check.delivery):
-                # An unexplained copy is a row of its own: nothing else shares its event.
-                key = (row.event_seq, row.event) if row.event_seq is not None else (None, row.event, row_index)
-                matrix_row = by_event.setdefault(key, MatrixRow(check_index, row.event_seq, row.event, {}))
+                # An unexplained copy (no event_seq, nothing expected) is a row of its own. Rows
+                # recorded before events were numbered have no event_seq either: grouped by variant.
+                unexplained = row.event_seq is None and row.expected == 0 and row.seen > 0
+                key = (None, row.event, row_index) if unexplained else (row.event_seq, row.event)
+                matrix_row = by_event.setdefault(key, MatrixRow(check_index, row.event_seq, row.event, {}, unexplained))
                 state = cell_state(row, broken=broken.get((check_index, row_index), False))
                 matrix_row.cells[position[(row.user, row.channel, row.endpoint)]] = (row_index, row, state)
-            rows.extend(sorted(by_event.values(), key=lambda r: (r.event_seq is None, r.event_seq or 0)))
+            rows.extend(sorted(by_event.values(), key=lambda r: (r.unexplained, r.event_seq is None, r.event_seq or 0)))
         matrices.append(FamilyMatrix(family, tuple(users), columns, tuple(rows)))
     return tuple(matrices)
 

@@ -95,7 +95,7 @@ def test_matrix_data_has_a_state_per_cell(page: str) -> None:
     data = _data(page, "b4a-matrix")
     states = {}
     for family in data["families"]:
-        for check_index, seq, event, ok, cells in family["rows"]:
+        for check_index, seq, event, ok, cells, unexplained in family["rows"]:
             for cell in cells:
                 states[(data["checks"][check_index][0], family["columns"][cell[0]][2])] = cell[1]
     assert states[("test_friendship.py::test_new_request", "B device 1")] == "missing"

@@ -82,3 +82,12 @@ def test_family_matrix_layout() -> None:
         (1, None, "friendship/accepted", [4], False),
     ]
     assert friendship.rows[2].cells[0][2] is CellState.MISSING and friendship.rows[3].cells[4][2] is CellState.UNEXPECTED
+    assert [r.unexplained for r in friendship.rows] == [False, False, False, True]
+
+
+def test_rows_recorded_before_events_were_numbered_group_by_variant() -> None:
+    checks = list(make_checks())
+    old = tuple(dataclasses.replace(r, event_seq=None) for r in checks[1].delivery)
+    matrices = {m.family: m for m in family_matrices(make_report((dataclasses.replace(checks[1], delivery=old),)))}
+    (row,) = matrices["friendship"].rows
+    assert (row.event_seq, row.unexplained, len(row.cells)) == (None, False, 3)

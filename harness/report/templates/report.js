@@ -56,7 +56,7 @@
         html.push('<td class="chk">' + (first ? '<a href="#' + esc(check[1]) + '" title="' + esc(check[0]) + '">' + esc(check[4]) + "</a>" : "") + "</td>");
       }
       var name = row[2].indexOf("/") > 0 ? row[2].slice(row[2].indexOf("/") + 1) : row[2];
-      html.push("<td>" + (row[1] === null ? "" : row[1]) + '</td><td class="ev"><code>' + (row[1] === null ? "unexplained copy: " : "") + esc(name) + "</code></td>");
+      html.push("<td>" + (row[1] === null ? "" : row[1]) + '</td><td class="ev"><code>' + (row[5] ? "unexplained copy: " : "") + esc(name) + "</code></td>");
       var cells = {};
       row[4].forEach(function (cell) { cells[cell[0]] = cell; });
       for (var i = 0; i < family.columns.length; i++) {
@@ -227,7 +227,7 @@
         name: f.name, users: users,
         columns: keep.map(function (i) { return f.columns[i]; }),
         rows: rows.map(function (r) {
-          return [r[0], r[1], r[2], r[3], r[4].map(function (cell) { return [position[cell[0]]].concat(cell.slice(1)); })];
+          return [r[0], r[1], r[2], r[3], r[4].map(function (cell) { return [position[cell[0]]].concat(cell.slice(1)); }), r[5]];
         })
       };
       html.push("<p><b>Deliveries</b></p>" + matrixTable(own, own.rows, false));
