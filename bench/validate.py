@@ -205,7 +205,7 @@ print(code, hwm, usage.ru_utime + usage.ru_stime, wall, file=sys.stderr)
 def grow(source: Path, target: Path, megabytes: int) -> int:
     """Copies of `source` until `target` holds `megabytes`; returns its line count."""
     data = source.read_bytes()
-    copies = max(1, megabytes * 2**20 // len(data))
+    copies = max(1, -(-megabytes * 2**20 // len(data)))  # rounded up
     with target.open("wb") as out:
         for _ in range(copies):
             out.write(data)

@@ -144,7 +144,7 @@ class BatchValidator:
         """Per line: the variant it conforms to, or None ("ask jsonschema")."""
         if self._decoder is None:
             return [None] * len(lines)
-        decode, refused, variants = self._decoder.decode, self._decoder.refused, self._decoder.variants
+        decode, refused = self._decoder.decode, self._decoder.refused
         verdicts: list[Variant | None] = []
         add = verdicts.append
         for line in lines:  # the hot loop: locals only
@@ -153,7 +153,7 @@ class BatchValidator:
             except refused:
                 add(None)
                 continue
-            add(variants[type(struct)][struct.kind])
+            add(struct.variants[struct.kind])
         return verdicts
 
     def failures(self, lines: Sequence[str | bytes]) -> list[int]:

@@ -74,7 +74,7 @@ def variant_of(payload: JSON, contract: Contract | None = None) -> Variant | Non
     if family.discriminator is None:
         return family.variants[0]
     value = payload.get(family.discriminator)
-    return table.variants[message_type].get(value) if isinstance(value, str) else None
+    return table.variants[family.message_type].get(value) if isinstance(value, str) else None
 
 
 def _dispatch(payload: JSON, contract: Contract, source: str | None = None) -> tuple[Variant | None, list[Violation]]:

@@ -26,7 +26,7 @@ try:  # parses the lines the fast path did not pass; json.loads does without it
 
     _decode, _DecodeError = msgspec.json.decode, msgspec.DecodeError
 except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
-    _decode, _DecodeError = json.loads, json.JSONDecodeError
+    _decode, _DecodeError = json.loads, json.JSONDecodeError  # type: ignore[assignment]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
