@@ -163,7 +163,7 @@ def _event_start(check: CheckResult, row: DeliveryRow) -> float | None:
     for sibling in siblings:
         index = _arrival(check, sibling)
         if index is not None:
-            return float(check.transcript[index].get("t", 0.0)) - sibling.latency_ms / 1000
+            return float(check.transcript[index].get("t", 0.0)) - (sibling.latency_ms or 0.0) / 1000
     return None
 
 
@@ -176,9 +176,9 @@ def excerpt(check: CheckResult, row: DeliveryRow) -> tuple[Step | None, ...]:
         return ()
     arrival = _arrival(check, row) if row.seen else None
     start = _event_start(check, row)
-    if start is None and arrival is None:
-        return ()
     if start is None:
+        if arrival is None:
+            return ()
         start = float(entries[arrival].get("t", 0.0)) - 0.001
     first = next((i for i, e in enumerate(entries) if float(e.get("t", 0.0)) >= start - 0.0005), len(entries) - 1)
     if arrival is not None and arrival >= first:

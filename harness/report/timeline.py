@@ -63,7 +63,7 @@ def _message_name(value: Any) -> str:
             return ""
     if not isinstance(value, dict):
         return ""
-    data = value.get("data") if isinstance(value.get("data"), dict) else value
+    data: dict[str, Any] = value["data"] if isinstance(value.get("data"), dict) else value
     kind = data.get("message_type") or data.get("type") or ""
     variant = data.get("status") or data.get("state") or ""
     return f"{kind} {variant}".strip() if isinstance(kind, str) and isinstance(variant, str) else ""
