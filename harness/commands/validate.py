@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 
+from harness.contract import Variant
 from harness.exit_codes import ExitCode
 from harness.push_codec import variant_of_push_data
 from harness.validation import judge, unwrap_send_body, validate_push
@@ -219,7 +220,7 @@ class _Lines:
                 if variant is None:
                     self._precise(lines[offset], name, first + offset)
                 else:
-                    report.valid(name, first + offset, variant.key)
+                    report.valid(name, first + offset, variant)
         else:  # errors only: the lines that passed are only counted
             failed = batch.failures(lines)
             report.passed += len(lines) - len(failed)
@@ -262,18 +263,23 @@ class _Report:
         self.failing = False
         self._pending: list[str] = []
         self._sources: dict[str, str] = {}
+        self._suffixes: dict[int, str] = {}
 
     @property
     def checked(self) -> int:
         return self.passed + self.results
 
-    def valid(self, name: str, number: int, variant: str) -> None:
-        """A valid line of a JSON Lines input, its record written without building a Result."""
+    def valid(self, name: str, number: int, variant: Variant) -> None:
+        """A valid line of a JSON Lines input, its record written without building a Result:
+        the same text `json.dumps(_record(...))` gives, from pieces escaped once."""
         self.passed += 1
         prefix = self._sources.get(name)
-        if prefix is None:  # the file name, JSON-escaped once: `{"source": "name`
+        if prefix is None:  # `{"source": "name`
             prefix = self._sources[name] = '{"source": ' + json.dumps(name)[:-1]
-        self._pending.append(f'{prefix}:{number}", "variant": "{variant}", "valid": true, "violations": []}}\n')
+        suffix = self._suffixes.get(id(variant))  # (the contract's Variants live as long as the process)
+        if suffix is None:
+            suffix = self._suffixes[id(variant)] = f'", "variant": {json.dumps(variant.key)}, "valid": true, "violations": []}}\n'
+        self._pending.append(f"{prefix}:{number}{suffix}")
 
     def add(self, result: Result) -> None:
         self.results += 1

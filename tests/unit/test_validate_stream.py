@@ -69,6 +69,7 @@ def test_json_lines_output_is_one_object_per_payload_then_the_summary(block, cap
     code, out, _ = run(MIXED, "--format", "json", capsys=capsys, monkeypatch=monkeypatch)
     records = [json.loads(line) for line in out.splitlines()]
     assert code == 1
+    assert [json.dumps(r) for r in records] == out.splitlines()  # the fast records are json.dumps's text
     assert [(r["source"], r["variant"], r["valid"]) for r in records[:-1]] == [
         ("<stdin>:1", "friendship/new_request", True),
         ("<stdin>:3", "friendship/new_request", False),
