@@ -122,7 +122,7 @@ class BatchValidator:
     """Judges JSON texts (one payload each) and says which conform, as which variant.
 
     `judge(lines)` returns, per line, the `Variant` the line conforms to, or None when the line
-    must go to the precise path (`json.loads` + `harness.validation.validate`): malformed JSON (or
+    must go to the precise path (parsed as `json.loads` reads it, judged by harness.validation): malformed JSON (or
     JSON msgspec refuses, such as NaN), no dispatchable variant, invalid, or valid in a way the
     compiled types do not take (an integer written 1.0). `failures(lines)` returns only the
     positions of those lines: what `b4a validate --jsonl` needs when it prints errors only.

@@ -37,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="also report keys beyond the contract's (SHOULD) and fail on them")
     parser.add_argument(
         "--format", choices=("text", "json"), default="text",
-        help="output format (default: text). json: one JSON document {\"results\": [...], \"summary\": {...}}; "
+        help="output format (default: text). json: one JSON document {\"summary\": {...}, \"results\": [...]}; "
         "with --jsonl, JSON Lines instead, written as the input is judged: one object per payload "
         "({\"source\", \"variant\", \"valid\", \"violations\"}, in input order), then one {\"summary\": {...}} object last",
     )

@@ -225,3 +225,9 @@ def test_a_reader_that_stops_early_is_no_error_and_the_exit_code_still_judges_ev
     assert process.wait(timeout=60) == 1  # the invalid last line was still judged
     assert first["source"] == f"{path}:1"
     assert process.stderr.read() == b""  # no traceback, no BrokenPipeError
+
+
+def test_help_documents_the_json_lines_output_and_progress():
+    text = " ".join(b4a("validate", "--help").stdout.split())
+    assert "with --jsonl, JSON Lines instead, written as the input is judged" in text
+    assert '{"summary": {...}} object last' in text and "progress" in text

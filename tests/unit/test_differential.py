@@ -368,3 +368,15 @@ def test_errors_at_places_or_keywords_not_mapped_go_to_jsonschema(schema_path):
     assert validation._rs_errors(payload, chat, False, [(["message"], schema_path)]) is None
     # ...while the real error (a type error, through properties) is mapped.
     assert validation._rs_errors(payload, chat, False, [(["message"], ["properties", "message", "type"])]) is not None
+
+
+def test_a_format_anywhere_but_under_properties_sends_every_error_to_jsonschema(monkeypatch):
+    def schema_is(schema: dict[str, Any]) -> None:
+        monkeypatch.setattr(fastpath, "variant_schema", lambda uri, strict: schema)
+
+    schema_is({"type": "object", "properties": {"a": {"properties": {"b": {"type": "string", "format": "date-time"}}}}})
+    assert validation._format_sites.__wrapped__("uri", False) == ((("a", "b"), "date-time"),)
+    schema_is({"type": "object", "properties": {"a": {"type": "array", "items": {"format": "date-time"}}}})
+    assert validation._format_sites.__wrapped__("uri", False) is None
+    schema_is({"type": "object", "properties": {"format": {"type": "string"}}})  # a key named format is no format
+    assert validation._format_sites.__wrapped__("uri", False) == ()
