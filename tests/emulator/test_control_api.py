@@ -38,6 +38,21 @@ def test_wait_wakes_as_soon_as_the_message_arrives(sender: Sender, inbox: FcmInb
     assert 0.25 < elapsed < 1.5, elapsed
 
 
+def test_wait_for_attempts_wakes_on_refusals_and_dry_runs_too(sender: Sender, inbox: FcmInbox) -> None:
+    cursor = inbox.cursor()
+    timer = threading.Timer(0.3, lambda: sender.message({"token": "dry"}, validate_only=True))
+    started = time.monotonic()
+    timer.start()
+    found = inbox.wait_attempts(count=1, token="dry", after=cursor, timeout=10)
+    elapsed = time.monotonic() - started
+    timer.join()
+    assert [(a.token, a.validate_only) for a in found] == [("dry", True)]
+    assert 0.25 < elapsed < 1.5, elapsed
+    sender.message({"token": "dry", "data": {"from": "x"}})  # refused: 400, still an attempt
+    assert [a.http_status for a in inbox.wait_attempts(count=2, token="dry", after=cursor, timeout=5)] == [200, 400]
+    assert len(inbox.wait_attempts(count=3, token="dry", after=cursor, timeout=0.2)) == 2  # what it has at timeout
+
+
 def test_wait_returns_what_it_has_at_timeout(sender: Sender, inbox: FcmInbox) -> None:
     sender.message({"token": "only"})
     started = time.monotonic()
@@ -149,6 +164,8 @@ def test_store_is_bounded(access_token: str) -> None:
     ("POST", "/tokens", {"token": "t", "state": "gone"}, 400, "'state' must be one of"),
     ("POST", "/messages:wait", {"count": "2"}, 400, "'count' must be an integer"),
     ("POST", "/messages:wait", {"timeout": 1000}, 400, "'timeout' must be a number between 0 and 300"),
+    ("POST", "/attempts:wait", {"count": 10**30}, 400, "'count' must be an integer between 1"),
+    ("POST", "/attempts:wait", {"after": 2**70}, 400, "'after' must be an integer between 0"),
     ("GET", "/messages?after=x", None, 400, "query parameter 'after' must be an integer between 0"),
     ("GET", "/messages?since=1", None, 400, "unknown query parameter(s): since"),
     ("DELETE", "/tokens/never-registered", None, 404, "is not registered"),

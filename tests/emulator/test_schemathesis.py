@@ -28,14 +28,14 @@ def fresh_emulator() -> Iterator[FcmEmulator]:
 
 
 def test_schemathesis_finds_no_server_error_and_no_contradiction(fresh_emulator: FcmEmulator) -> None:
-    # messages:wait is exercised by the property test below: a fuzzer choosing long timeouts
+    # messages:wait and attempts:wait are exercised by the property tests below: a fuzzer choosing long timeouts
     # would make every example block for minutes.
     result = subprocess.run(
         [str(SCHEMATHESIS), "--config-file", str(CONFIG), "--no-color", "run",
          f"{fresh_emulator.base_url}/emulator/v1/openapi.json", "--checks", "all",
          "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "15",
          "--seed", "20261125", "--workers", "1", "--generation-database", "none",
-         "--request-timeout", "10", "--exclude-path-regex", "messages:wait"],
+         "--request-timeout", "10", "--exclude-path-regex", "(messages|attempts):wait"],
         capture_output=True, text=True, timeout=150)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
     assert "passed" in result.stdout
@@ -53,11 +53,15 @@ def _session() -> requests.Session:
     return session
 
 
-def test_wait_accepts_every_schema_valid_body(wait_emulator: FcmEmulator) -> None:
+WAITS = pytest.mark.parametrize(("kind", "result"), [("messages", "WaitResult"), ("attempts", "AttemptWaitResult")])
+
+
+@WAITS
+def test_wait_accepts_every_schema_valid_body(wait_emulator: FcmEmulator, kind: str, result: str) -> None:
     document = openapi_document(wait_emulator.project_id)
     request_schema = {"$ref": "#/components/schemas/WaitRequest", "components": document["components"]}
-    result_schema = {"$ref": "#/components/schemas/WaitResult", "components": document["components"]}
-    url = f"{wait_emulator.base_url}/emulator/v1/projects/{wait_emulator.project_id}/messages:wait"
+    result_schema = {"$ref": f"#/components/schemas/{result}", "components": document["components"]}
+    url = f"{wait_emulator.base_url}/emulator/v1/projects/{wait_emulator.project_id}/{kind}:wait"
     session = _session()
     # Timeouts stay tiny: the property is about input handling, not about waiting.
     fields = {
@@ -80,8 +84,9 @@ def test_wait_accepts_every_schema_valid_body(wait_emulator: FcmEmulator) -> Non
     check()
 
 
-def test_wait_refuses_any_other_json_with_a_4xx(wait_emulator: FcmEmulator) -> None:
-    url = f"{wait_emulator.base_url}/emulator/v1/projects/{wait_emulator.project_id}/messages:wait"
+@WAITS
+def test_wait_refuses_any_other_json_with_a_4xx(wait_emulator: FcmEmulator, kind: str, result: str) -> None:
+    url = f"{wait_emulator.base_url}/emulator/v1/projects/{wait_emulator.project_id}/{kind}:wait"
     session = _session()
     scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
     keys = st.sampled_from(["count", "token", "after", "extra"])
@@ -100,6 +105,6 @@ def test_wait_refuses_any_other_json_with_a_4xx(wait_emulator: FcmEmulator) -> N
                                 timeout=10)
         assert response.status_code in (200, 400), response.text
         assert set(response.json()) == ({"error"} if response.status_code == 400 else
-                                        {"messages", "cursor", "timed_out"})
+                                        {kind, "cursor", "timed_out"})
 
     check()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import orjson
@@ -233,5 +234,8 @@ def _string(body: dict[str, Any], name: str) -> str | None:
 
 
 def _show(value: Any) -> str:
-    text = orjson.dumps(value).decode()
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:  # JSON allows integers beyond 64 bits; orjson does not
+        text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
