@@ -536,7 +536,9 @@ class Check:
                 self.violations.append(found.at(label))
 
     def _record_push(self, label: str, attempt: Any) -> None:
-        self.transcript.record("push", label, token=attempt.token, message=attempt.message, http_status=attempt.http_status,
+        # at the time it reached the emulator, not when the harness read it (timelines show it then)
+        self.transcript.record("push", label, t=max(0.0, self._arrived(attempt) - self.transcript.started), token=attempt.token,
+                               message=attempt.message, http_status=attempt.http_status,
                                error_code=attempt.error_code, validate_only=attempt.validate_only)
 
     def _row(self, event: Event, sim: SimUser, endpoint: str, channel: str, *, expected: int, seen: int,

@@ -126,7 +126,10 @@ class Report:
 
     @property
     def outcome(self) -> Outcome:
-        return Outcome.worst([c.outcome for c in self.checks])
+        """The run's verdict: the worst outcome of the checks that ran; a skipped check does not
+        make a green run SKIP (only a run where every check skipped is SKIP)."""
+        ran = [c.outcome for c in self.checks if c.outcome is not Outcome.SKIP]
+        return Outcome.worst(ran) if ran else (Outcome.SKIP if self.checks else Outcome.PASS)
 
     @property
     def delivery(self) -> tuple[DeliveryRow, ...]:
