@@ -28,12 +28,21 @@ __all__ = ["validate", "validate_push", "variant_of", "is_valid", "judge"]
 
 def _show(value: Any) -> str:
     """JSON spelling of a value for messages (`"12"`, `null`), shortened."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    if type(value) is int:  # the commonest wrong value (a 0 or -1 id), spelled as json.dumps does
+        text = str(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _pointer(parts: Iterable[Any]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_pointer(parts: tuple[Any, ...]) -> str:
+    """`_pointer` of a schema path: few distinct ones, each asked for again and again."""
+    return _pointer(parts)
 
 
 def _violation(contract: Contract, rule_id: str, message: str, pointer: str = "", **extra: Any) -> Violation:
@@ -170,7 +179,7 @@ def _errors_to_violations(
             yield _violation(
                 contract, rule_id, _message(error, key), pointer,
                 variant=variant.key if variant else None,
-                schema_path=_pointer(error.absolute_schema_path),
+                schema_path=_schema_pointer(tuple(error.absolute_schema_path)),
                 instance=error.instance.get(key) if isinstance(error.instance, dict) and key in error.instance else error.instance,
                 source=source,
             )
@@ -200,6 +209,15 @@ def _at(document: Any, path: list[Any]) -> Any:
     for part in path:
         document = document[part]
     return document
+
+
+@functools.cache
+def _fastpath() -> Any:
+    """harness.fastpath, imported on first use: importing this module alone does not load the
+    engines (jsonschema-rs), and a payload validated after that does not pay for an import."""
+    from harness import fastpath
+
+    return fastpath
 
 
 #: Keywords `_message` words itself (never falling back to jsonschema's `error.message`).
@@ -244,8 +262,6 @@ def _rs_errors(payload: dict[str, Any], variant: Variant, strict: bool, location
     """jsonschema-rs's errors as jsonschema would report them, or None where they might differ:
     a keyword `_message` does not word, a place not reached through `properties` alone, or a
     value whose format the two engines judge differently (see test_known_date_time_differences)."""
-    from harness.fastpath import variant_schema
-
     sites = _format_sites(variant.schema_uri, strict)
     if sites is None:
         return None
@@ -262,7 +278,7 @@ def _rs_errors(payload: dict[str, Any], variant: Variant, strict: bool, location
             value = value.get(key) if isinstance(value, dict) else None
         if isinstance(value, str) and _FORMATS.conforms(value, name) == (site in flagged):
             return None  # the engines disagree on this value's format: jsonschema decides
-    schema = variant_schema(variant.schema_uri, strict)
+    schema = _fastpath().variant_schema(variant.schema_uri, strict)
     return [_RsError(path, schema_path, payload, schema) for path, schema_path in locations]
 
 
@@ -270,8 +286,7 @@ def _payload_errors(payload: dict[str, Any], variant: Variant, strict: bool, con
     """Every violation of a payload that dispatched to `variant`; `[]` when it conforms.
 
     Verdicts are as they have always been: valid when jsonschema-rs says so, else jsonschema's."""
-    from harness import fastpath  # local: optional engine, imported on first use
-
+    fastpath = _fastpath()
     if fastpath.is_valid(payload, variant, strict=strict):  # the common case, and the cheapest call
         return []
     locations = fastpath.error_locations(payload, variant, strict=strict)
