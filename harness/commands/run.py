@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import importlib.metadata
 import importlib.resources
@@ -11,39 +10,33 @@ import os
 import shlex
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.commands.environment import (SetupError, add_embedded_options, add_external_options, check_options,
+                                          environment, preflight)
 from harness.exit_codes import ExitCode
 
 REPORT_FORMATS = ("json", "junit", "html")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", metavar="PROFILE", help="target profile YAML; without it the bundled reference backend and FCM emulator are started on loopback")
-    parser.add_argument("--base-url", help="override the profile's base_url")
-    parser.add_argument("--emulator", metavar="URL", help="use an FCM emulator already running at URL instead of starting one")
-    parser.add_argument("--emulator-port", type=int, default=0, metavar="N", help="with --target: start the FCM emulator on this port (default: a free one), so a backend can be configured before the run")
-    parser.add_argument("--emulator-proxy-port", type=int, default=0, metavar="N", help="with --target: the emulator's CONNECT proxy port (default: a free one)")
-    parser.add_argument("--emulator-state-dir", metavar="DIR", help="with --target: keep the emulator's CA and service accounts here, so a backend configured once keeps working across runs (see `b4a emulator fcm --state-dir`)")
+    add_external_options(parser)
     parser.add_argument("--only", action="append", default=[], metavar="FAMILY|RULE", help="run only a family (friendship, game-session, chat, call, delivery, push, auth), the checks carrying a rule id or prefix (FRND-001, PUSH), or the checks whose id starts with this (test_call.py, test_call.py::test_a_declined_call); repeatable")
     parser.add_argument("--strict", action="store_true", help="SHOULD violations fail the run; unknown payload keys are reported")
     parser.add_argument("--report-dir", default="b4a-report", help="where report.json, junit.xml and report.html go (default: ./b4a-report)")
     parser.add_argument("--format", dest="formats", action="append", choices=REPORT_FORMATS, help="report files to write (repeatable; default: all)")
     parser.add_argument("-j", "--jobs", type=_jobs, default="auto", metavar="N|auto", help="checks run concurrently in N worker processes; auto (the default) = the machine's cores, at most 4; 1 = one process")
-    parser.add_argument("--fault", action="append", default=[], metavar="NAME", help="embedded reference backend only: switch on a deliberate bug (see `b4a serve --list-faults`)")
-    parser.add_argument("--framing", choices=("plain", "actioncable"), default="plain", help="embedded reference backend only: WebSocket framing to test (default: plain)")
-    parser.add_argument("--style", choices=("default", "rails", "node"), default="default", help="embedded reference backend only: the API conventions it speaks (rails: /api/v1, {data: ...} envelopes, PATCH states, ActionCable; node: /v2, verb per game move, X-Auth-Token, string ids, millisecond dates, 401 upgrades), each with its own profile; see `b4a serve --list-styles`")
+    add_embedded_options(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's per-check lines and the full terminal report")
     parser.add_argument("--profile-time", action="store_true", help="after the report, show where the checks' time went: setup, actions, waiting for copies, quiet proofs, judging, teardown, reporting (also in report.json, per check)")
     parser.epilog = "Exit codes: 0 every MUST holds, 1 a MUST failed (or a SHOULD in --strict), 2 usage, profile or infrastructure error."
 
 
-class RunError(Exception):
-    """Cannot run: bad usage, bad profile, unreachable target. One line, exit 2."""
+#: Cannot run: bad usage, bad profile, unreachable target. One line, exit 2. (The shared
+#: environment's error: starting and preflighting the target is harness.commands.environment's.)
+RunError = SetupError
 
 
 #: More workers than this stall SQLite-backed backends and cost more in start-up than they save.
@@ -66,93 +59,6 @@ def _jobs(text: str) -> int:
 
 def _suite_dir() -> Path:
     return Path(str(importlib.resources.files("conformance_tests")))
-
-
-def _profile_dir() -> Path:
-    from harness.contract import data_dir
-
-    return Path(str(data_dir("fixtures"))) / "profiles"
-
-
-@contextlib.contextmanager
-def _embedded(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, str, str | None]]:
-    """Start the FCM emulator and the reference backend; yield (profile, base_url, emulator url)."""
-    from harness.emulator.fcm import FcmEmulator
-    from harness.reference import ReferenceBackend, ReferenceBackendError
-
-    from harness.reference.styles import BUNDLE_PROFILES
-
-    if args.style != "default":
-        name = BUNDLE_PROFILES[args.style]
-    else:
-        name = "reference.yaml" if args.framing == "plain" else "reference-cable.yaml"
-    profile = _profile_dir() / name
-    print(f"b4a run: starting the FCM emulator and the reference backend{' with faults ' + ', '.join(args.fault) if args.fault else ''}...", file=sys.stderr)
-    try:
-        emulator = FcmEmulator().start()
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise RunError(f"the FCM emulator could not start: {str(exc).splitlines()[0]}") from None
-    try:
-        styles = (args.style,) if args.style != "default" else ()
-        backend = ReferenceBackend(fcm_emulator_url=emulator.base_url, faults=args.fault, styles=styles).start()
-    except ReferenceBackendError as exc:
-        emulator.stop()
-        raise RunError(str(exc).splitlines()[0]) from None
-    try:
-        yield profile, backend.api_url, emulator.base_url
-    finally:
-        # both at once: each waits a moment for its connections to end
-        stopping = threading.Thread(target=backend.stop)
-        stopping.start()
-        emulator.stop()
-        stopping.join()
-
-
-@contextlib.contextmanager
-def _external(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[Path, str, str | None]]:
-    """A team's backend: load its profile; start an emulator for it unless one is given."""
-    from harness.profile import ProfileError, load_profile
-
-    profile_path = Path(args.target)
-    overrides = {"base_url": args.base_url} if args.base_url else {}
-    try:
-        profile = load_profile(profile_path, overrides=overrides)
-    except ProfileError as exc:
-        raise RunError(str(exc)) from None
-    if args.emulator or profile.fcm_mode == "none":
-        yield profile_path, profile.base_url, args.emulator
-        return
-    from harness.emulator.fcm import FcmEmulator
-    from harness.emulator.fcm.command import env_block
-
-    credentials = Path(args.emulator_state_dir or workdir) / "fcm-service-account.json"
-    try:
-        # the credentials file exists before the emulator answers on any port: a backend that
-        # starts when the port opens reads a working service account
-        emulator = FcmEmulator(port=args.emulator_port, proxy_port=args.emulator_proxy_port, state_dir=args.emulator_state_dir,
-                               credentials_path=credentials).start()
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise RunError(f"the FCM emulator could not start: {str(exc).splitlines()[0]}") from None
-    try:
-        print(f"b4a run: FCM emulator at {emulator.base_url} (the profile says fcm.mode: {profile.fcm_mode}); "
-              "point the backend at it with one of:", file=sys.stderr)
-        print(env_block(emulator, credentials), file=sys.stderr)
-        yield profile_path, profile.base_url, emulator.base_url
-    finally:
-        emulator.stop()
-
-
-def _preflight(profile_path: Path, base_url: str) -> str:
-    """Check the target answers; return the profile's name for the report."""
-    from harness.profile import ProfileError, load_profile
-    from harness.target import Target, TargetError
-
-    try:
-        profile = load_profile(profile_path, overrides={"base_url": base_url})
-        Target(profile).check_reachable()
-    except (ProfileError, TargetError) as exc:
-        raise RunError(f"target not usable: {exc}") from None
-    return profile.name
 
 
 def _pytest_args(args: argparse.Namespace, profile: Path, base_url: str, emulator: str | None, results: Path) -> list[str]:
@@ -239,14 +145,7 @@ def _run(args: argparse.Namespace) -> int:
 
     args.argv = sys.argv[sys.argv.index("run") + 1:] if "run" in sys.argv else []
 
-    if args.target is None and (args.base_url or args.emulator):
-        raise RunError("--base-url and --emulator need --target (the embedded backend chooses its own)")
-    if args.target is None and (args.emulator_port or args.emulator_proxy_port or args.emulator_state_dir):
-        raise RunError("--emulator-port, --emulator-proxy-port and --emulator-state-dir need --target")
-    if args.target is not None and (args.fault or args.framing != "plain" or args.style != "default"):
-        raise RunError("--fault, --framing and --style apply to the embedded reference backend only, not with --target")
-    if args.style != "default" and args.framing != "plain":
-        raise RunError("--style picks its own framing (its profile's); leave out --framing")
+    check_options(args)
     # Other installed pytest plugins (hypothesis, schemathesis...) cost seconds per worker and
     # could change the suite's behaviour: the suite loads exactly its own plugins.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -255,9 +154,8 @@ def _run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="b4a-run-") as tmp:
         workdir = Path(tmp)
         results_file = workdir / "results.jsonl"
-        environment = _embedded(args, workdir) if args.target is None else _external(args, workdir)
-        with environment as (profile, base_url, emulator):
-            name = _preflight(profile, base_url)
+        with environment(args, workdir, "run") as (profile, base_url, emulator):
+            name = preflight(profile, base_url)
             print(f"b4a run: checking {base_url} ({profile.name}){' strict' if args.strict else ''}", file=sys.stderr)
             code = pytest.main(_pytest_args(args, profile, base_url, emulator, results_file))
         if code == pytest.ExitCode.NO_TESTS_COLLECTED:

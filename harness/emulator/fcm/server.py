@@ -87,6 +87,7 @@ class FcmEmulator:
         self._failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
+        self._force_stop = False
         self._sockets: dict[str, socket.socket] = {}
         self.state = EmulatorState(project_id, strict_tokens=strict_tokens, max_messages=max_messages)
         self.oauth: OAuthAuthority | None = None
@@ -127,7 +128,10 @@ class FcmEmulator:
             raise
         return self
 
-    def stop(self) -> None:
+    def stop(self, *, force: bool = False) -> None:
+        """Stop serving. `force`: drop requests still in flight (a push slowed down by an injected
+        fault, say) instead of waiting up to the shutdown grace for them: for a caller that is done."""
+        self._force_stop = force
         if self._thread is not None:
             if self._loop is not None and self._stop_event is not None:
                 self._loop.call_soon_threadsafe(self._stop_event.set)
@@ -357,6 +361,7 @@ class FcmEmulator:
             door.close()
             await relays.close()
         server.should_exit = True
+        server.force_exit = self._force_stop
         _, lingering = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE * 2)
         for task in lingering:
             task.cancel()
