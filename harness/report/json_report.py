@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+
+import orjson
 from typing import Any
 
 from harness.contract import SCHEMA_BASE, load_contract
@@ -35,8 +37,13 @@ def report_json(report: Report) -> dict[str, Any]:
 
 def render_json(report: Report) -> bytes:
     # default=str: a recorder may have put a value JSON lacks (bytes, a datetime) in a transcript;
-    # the report still gets written, showing it as text.
-    return (json.dumps(report_json(report), indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    # the report still gets written, showing it as text. orjson is ~10x faster on the megabytes of
+    # transcripts; json takes what orjson refuses (integers beyond 64 bits, non-string keys).
+    document = report_json(report)
+    try:
+        return orjson.dumps(document, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        return (json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
 
 def report_schema() -> dict[str, Any]:

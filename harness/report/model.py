@@ -123,6 +123,8 @@ class Report:
     run: RunInfo
     checks: tuple[CheckResult, ...]
     rules: tuple[RuleSummary, ...]
+    #: credentials masked by harness.report.redact.scrub_report (writers scrub a report once)
+    scrubbed: bool = False
 
     @property
     def outcome(self) -> Outcome:

@@ -46,23 +46,34 @@ _ACCESS_TOKEN = re.compile(r"\b(ya29\.|emu-token-)(?!\*\*\*)[A-Za-z0-9\-._~+/]+=
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 
-#: Every pattern above needs one of these in the text; most strings (labels, ids, states) have
-#: none, and skip the eight substitutions.
-_MAYBE_SECRET = re.compile(r"(?i)private key|[:=]|bearer|basic|ya29\.|emu-token-|eyJ")
+_HEADER_WORDS = ("authorization", "cookie", "x-api-key", "x-auth-token", "x-access-token")
+_FIELD_WORDS = (*_HEADER_WORDS, "private_key", "access_token", "refresh_token", "id_token", "client_secret", "password",
+                "assertion")
 
 
 def scrub_text(text: str) -> str:
-    """The text with every credential-shaped substring masked."""
-    if not _MAYBE_SECRET.search(text):
-        return text
-    text = _PEM_BLOCK.sub(r"-----BEGIN \1PRIVATE KEY-----***-----END \1PRIVATE KEY-----", text)
-    text = _PEM_OPEN.sub(r"-----BEGIN \1PRIVATE KEY-----***", text)
-    text = _HEADER_TEXT.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
-    text = _SECRET_FIELD_TEXT.sub(lambda m: f"{m[1]}{REDACTED}", text)
-    text = _AUTH_SCHEME.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
-    text = _PARAM.sub(lambda m: f"{m[1]}{REDACTED}", text)
-    text = _ACCESS_TOKEN.sub(lambda m: f"{m[1]}{REDACTED}", text)
-    return _JWT.sub(REDACTED, text)
+    """The text with every credential-shaped substring masked.
+
+    Each pattern runs only when the text holds what it needs (most strings are labels, ids and
+    notification frames: they skip all or most of the substitutions).
+    """
+    lower = text.lower()
+    if "private key" in lower:
+        text = _PEM_BLOCK.sub(r"-----BEGIN \1PRIVATE KEY-----***-----END \1PRIVATE KEY-----", text)
+        text = _PEM_OPEN.sub(r"-----BEGIN \1PRIVATE KEY-----***", text)
+    if ":" in text and any(word in lower for word in _HEADER_WORDS):
+        text = _HEADER_TEXT.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
+    if '"' in text and any(word in lower for word in _FIELD_WORDS):
+        text = _SECRET_FIELD_TEXT.sub(lambda m: f"{m[1]}{REDACTED}", text)
+    if "bearer" in lower or "basic" in lower:
+        text = _AUTH_SCHEME.sub(lambda m: f"{m[1]}{m[2]}{REDACTED}", text)
+    if "=" in text:
+        text = _PARAM.sub(lambda m: f"{m[1]}{REDACTED}", text)
+    if "ya29." in text or "emu-token-" in text:
+        text = _ACCESS_TOKEN.sub(lambda m: f"{m[1]}{REDACTED}", text)
+    if "eyJ" in text:
+        text = _JWT.sub(REDACTED, text)
+    return text
 
 
 def scrub(obj: Any) -> Any:
@@ -94,8 +105,11 @@ def _is_scalar(value: Any) -> bool:
 def scrub_report(report: Report) -> Report:
     """The report with `scrub` applied to every check (through its JSON form) and the run info.
 
-    Every writer starts from this, so none can print what a recorder forgot to redact.
+    Every writer starts from this, so none can print what a recorder forgot to redact. A report
+    this returned is marked scrubbed, so the next writer does not walk it again.
     """
+    if report.scrubbed:
+        return report
     run = RunInfo(**scrub(dataclasses.asdict(report.run)))
     checks = tuple(CheckResult.from_json(scrub(check.to_json())) for check in report.checks)
-    return dataclasses.replace(report, run=run, checks=checks)
+    return dataclasses.replace(report, run=run, checks=checks, scrubbed=True)
