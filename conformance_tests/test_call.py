@@ -86,22 +86,6 @@ def test_a_user_with_one_of_two_connections_closed_is_still_online(check):
         check.expect("call/rejected", rejected, actor=b, recipients={a: _call_fields(b, started)})
 
 
-@pytest.mark.waits("the ring timeout")
-@rule("CALL-003", "CALL-001", "DLV-001", "DLV-004")
-def test_an_unanswered_call_answers_user_not_responding_after_the_ring_timeout(check):
-    """B is online but does not answer: A receives user_not_responding, not before the ring timeout and in time after it."""
-    a, b = _pair(check)
-    started = _ring(check, a, b)
-    ring = float(check.target.profile.ring_timeout_seconds)
-    event = check.expect("call/user_not_responding", started, actor=None, recipients={a: _call_fields(b, started)},
-                         within=ring + check.ws_deadline)
-    for label, received in event.ws.items():
-        after = received.t - started.started_at
-        if after < ring:
-            check.violation("CALL-003", f"user_not_responding arrived {after:.2f} s after the call request, before the ring timeout of {ring:g} s",
-                            source=label, variant="call/user_not_responding")
-
-
 @pytest.mark.waits("the ring timeout and the delivery deadline after it")
 @rule("CALL-003", "CALL-001", "DLV-001", "DLV-004")
 def test_a_settled_call_never_times_out_afterwards(check):
@@ -126,6 +110,22 @@ def test_a_settled_call_never_times_out_afterwards(check):
     ring = float(check.target.profile.ring_timeout_seconds)
     # One wait covers the three calls: until the last one's ring timeout and the delivery deadline after it.
     check.wait_until(calls[-1].responded_at + ring + check.ws_deadline, "the ring timeout (and the delivery deadline after it) must pass without a notification")
+
+
+@pytest.mark.waits("the ring timeout")
+@rule("CALL-003", "CALL-001", "DLV-001", "DLV-004")
+def test_an_unanswered_call_answers_user_not_responding_after_the_ring_timeout(check):
+    """B is online but does not answer: A receives user_not_responding, not before the ring timeout and in time after it."""
+    a, b = _pair(check)
+    started = _ring(check, a, b)
+    ring = float(check.target.profile.ring_timeout_seconds)
+    event = check.expect("call/user_not_responding", started, actor=None, recipients={a: _call_fields(b, started)},
+                         within=ring + check.ws_deadline)
+    for label, received in event.ws.items():
+        after = received.t - started.started_at
+        if after < ring:
+            check.violation("CALL-003", f"user_not_responding arrived {after:.2f} s after the call request, before the ring timeout of {ring:g} s",
+                            source=label, variant="call/user_not_responding")
 
 
 @rule("CALL-001", "DLV-001", "DLV-004", "DLV-005")

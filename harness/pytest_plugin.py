@@ -75,8 +75,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unknown = sorted(known - set(load_contract().rules))
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.rule names unknown rule ids: {', '.join(unknown)}")
-    # Checks that wait on purpose start first: with several workers their waits overlap the rest.
-    items.sort(key=lambda item: item.get_closest_marker("waits") is None)
+    # Checks that wait on purpose start first, each beside a check that does not: xdist hands out
+    # the first tests two per worker (b4a run passes --maxschedchunk 1), so the waits land on
+    # different workers and overlap the rest instead of queueing on one.
+    waiting = [item for item in items if item.get_closest_marker("waits") is not None]
+    others = [item for item in items if item.get_closest_marker("waits") is None]
+    paired = [item for pair in zip(waiting, others) for item in pair]
+    items[:] = paired + waiting[len(others):] + others[len(waiting):]
     selectors = config.getoption("--b4a-only")
     if not selectors:
         return

@@ -78,7 +78,8 @@ def _pytest_args(args: argparse.Namespace, profile: Path, base_url: str, emulato
     for selector in args.only:
         argv += ["--b4a-only", selector]
     if args.jobs > 1:
-        argv += ["-p", "xdist.plugin", "-n", str(args.jobs)]
+        # one test at a time once the first are handed out: checks differ in length by seconds
+        argv += ["-p", "xdist.plugin", "-n", str(args.jobs), "--maxschedchunk", "1"]
     return argv
 
 
