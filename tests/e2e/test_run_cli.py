@@ -77,3 +77,18 @@ def test_a_must_violation_exits_1_and_a_should_only_in_strict(tmp_path):
     assert should.returncode == 0, should.stderr[-2000:]
     report = json.loads((tmp_path / "b" / "report.json").read_text())
     assert report["counts"]["NON_STRICT"] > 0 and report["counts"]["FAIL"] == 0
+
+
+def test_an_emulator_that_cannot_start_is_one_line_and_exit_2(tmp_path, backend):
+    import socket
+
+    with socket.socket() as busy:  # the port the emulator is asked for is taken
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = b4a("run", "--target", str(PROFILES / "reference.yaml"), "--base-url", backend.base_url,
+                     "--emulator-port", str(port), "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "the FCM emulator could not start" in lines[0] and str(port) in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
