@@ -17,6 +17,7 @@ from harness.reference import ReferenceBackend
 from harness.reference.faults import FAULTS, FAULTS_BY_NAME, parse_faults
 
 from . import fault_scenarios as s
+from .load_fault_scenarios import LOAD_FAULT_CASES
 from .push_fault_scenarios import PUSH_FAULT_CASES
 from .support import Api, Listeners
 
@@ -96,6 +97,7 @@ CASES: dict[str, tuple[s.Scenario, str, Any, Any]] = {
                                     {"creator_saw": ["requested", "accepted"],
                                      "partner_saw": ["requested", "accepted", "canceled"]}),
     **PUSH_FAULT_CASES,
+    **LOAD_FAULT_CASES,
 }
 
 
