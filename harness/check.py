@@ -780,8 +780,18 @@ class Check:
         """A copy no expectation consumed (on `endpoint`: a listener, or the device with token
         `key`): find the event or forbidden notification that explains it, then name what is
         wrong with it (or count it once as late)."""
-        cause = self._cause(sim, variant, payload, t)
         name = variant.key if variant else ("an unrecognised push" if channel == "fcm" else "an unrecognised message")
+        if variant is None and not sim.third:
+            # No variant claims it, so no event can own it: the schemas say what is wrong with it
+            # (PAY-001/PAY-002), rather than calling it a duplicate or a leak of something else.
+            judged = validate_push(instance, strict=self.strict, contract=self.contract) if channel == "fcm" \
+                else validate(payload, strict=self.strict, contract=self.contract)
+            for found in judged:
+                self.violations.append(found.at(endpoint))
+            if judged:
+                self._unexpected_row(sim, endpoint, channel, None, None, judged[0].rule_id, payload)
+                return
+        cause = self._cause(sim, variant, payload, t)
         of = f" of {cause.variant.key}" if isinstance(cause, Event) else ""
         if channel == "fcm" and variant is not None and not variant.pushed:
             rule_id, why = "DLV-003", f"{variant.key} is WebSocket-only but was pushed"
