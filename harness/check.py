@@ -158,7 +158,7 @@ class Check:
         self._marker_user: User | None = None
         self._markers: dict[str, set[str]] = {}  # listener label -> marker texts consumed there
         self._rows: dict[tuple[int, str, str], int] = {}  # (event, endpoint, channel) -> index in self.delivery
-        self._missing: dict[tuple[int, str, str], int] = {}  # (event, endpoint, channel) -> index in self.violations
+        self._missing: dict[tuple[int, str, str], list[int]] = {}  # (event, endpoint, channel) -> indexes in self.violations
         self._closed: set[str] = set()  # labels of listeners the check closed on purpose
         self.clock = PhaseClock()  # where the check's time goes (b4a run --profile-time)
         self._finished = False
@@ -387,7 +387,7 @@ class Check:
         if received is None:
             within = deadline - (event.action.responded_at if event.action else event.started)
             for rule_id in variant.delivery_rules:
-                self._missing[(id(event), listener.label, "websocket")] = len(self.violations)
+                self._missing.setdefault((id(event), listener.label, "websocket"), []).append(len(self.violations))
                 self.violation(rule_id, f"{sim.label} received no {variant.key} on {listener.label} within {within:.1f} s",
                                source=listener.label, variant=variant.key)
         else:
@@ -485,7 +485,7 @@ class Check:
         latency = None
         if attempt is None:
             refused = [a for a in self._attempts(token) if ours(a) and (a.http_status or 0) < 500]
-            self._missing[(id(event), label, "fcm")] = len(self.violations)
+            self._missing.setdefault((id(event), label, "fcm"), []).append(len(self.violations))
             if refused:
                 self._not_delivered(event, sim, label, refused)
             else:
@@ -865,11 +865,10 @@ class Check:
         took = t - event.started
         self.delivery[index] = dataclasses.replace(self.delivery[index], seen=1, latency_ms=round(took * 1000, 1), late=True)
         deadline = (self.ws_deadline if channel == "websocket" else self.push_deadline)
-        missing = self._missing.get((id(event), endpoint, channel))
-        if missing is not None:
-            old = self.violations[missing]
+        for missing in self._missing.get((id(event), endpoint, channel), ()):
             self.violations[missing] = dataclasses.replace(
-                old, message=f"{event.variant.key} arrived late on {endpoint}: {took:.2f} s after the action's request (deadline {deadline:g} s after its response)")
+                self.violations[missing],
+                message=f"{event.variant.key} arrived late on {endpoint}: {took:.2f} s after the action's request (deadline {deadline:g} s after its response)")
         self.transcript.record("note", endpoint, text=f"{event.variant.key} arrived late on {endpoint}, {took:.2f} s after the action's request")
         return True
 
