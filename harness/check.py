@@ -644,6 +644,7 @@ class Check:
             self.inbox.inject_fault(code, count=count, latency_ms=latency_ms, token=token)
             self._faulted.add(token)
 
+    @timed("waiting")
     def after_unregistered_grace(self) -> None:
         """Wait until every revoked token's UNREGISTERED answer is older than the grace period, so
         that the next push is one the backend sent knowing the answer (PUSH-005)."""
