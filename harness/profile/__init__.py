@@ -103,6 +103,8 @@ class Profile:
     # None: every transition of the contract's graph that a declared action can drive
     game_transitions: frozenset[tuple[str, str]] | None
     document: Mapping[str, Any]  # the validated profile with defaults, for reports
+    #: `load`: latency budgets of `b4a load` (p99_ms, push_p99_ms...), milliseconds; empty: none
+    load_budgets: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 @functools.cache
@@ -297,4 +299,5 @@ def _build(document: dict[str, Any], source: str) -> Profile:
         actions={name: steps(f"actions.{name}", raw) for name, raw in document["actions"].items()},
         game_transitions=None if transitions == "all" else frozenset(tuple(t.split("->")) for t in transitions),  # type: ignore[misc]
         document=document,
+        load_budgets={key: float(value) for key, value in document.get("load", {}).items()},
     )
