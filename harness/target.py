@@ -197,6 +197,39 @@ class Target:
         # what was sent (defaults included) and what came back: the next action of the flow gets both
         return dataclasses.replace(result, vars={**given, **result.vars})
 
+    # -- tokens (the profile's security.tokens section) ---------------------------------------
+
+    def issue_token(self, user: User) -> User:
+        """The same user with a second token (security.tokens.issue); Unsupported without it."""
+        token = self._token_from("security.tokens.issue", user)
+        return dataclasses.replace(user, token=token)
+
+    def expired_token(self, user: User) -> str:
+        """A token of `user` that has already expired (security.tokens.expired)."""
+        return self._token_from("security.tokens.expired", user)
+
+    def revoke_token(self, user: User) -> ActionResult:
+        """Revoke `user.token` (security.tokens.revoke, authenticated with that token)."""
+        steps = self.profile.security.revoke_token
+        if steps is None:
+            raise Unsupported("the profile has no security.tokens.revoke")
+        result = self._run("security.tokens.revoke", steps, self._user_variables(user), user.label)
+        if not result.ok:
+            raise TargetError(f"security.tokens.revoke: the target refused to revoke a token of {user.label}: "
+                              f"HTTP {result.status}: {_snippet(result.body)}")
+        return result
+
+    def _token_from(self, section: str, user: User) -> str:
+        steps = self.profile.security.steps(section)
+        if steps is None:
+            raise Unsupported(f"the profile has no {section}")
+        result = self._run(section, steps, self._user_variables(user), user.label)
+        if not result.ok:
+            raise TargetError(f"{section}: the target refused it for {user.label}: HTTP {result.status}: {_snippet(result.body)}")
+        token = to_text(result.vars["token"])
+        self.transcript.add_secret(token)
+        return token
+
     # -- presence ------------------------------------------------------------------------------
 
     def is_online(self, user: User) -> bool | None:
@@ -230,6 +263,19 @@ class Target:
     def check_reachable(self) -> None:
         """One real request (creating a probe user); TargetError with one clear line otherwise."""
         self.create_user("probe")
+
+    def warm_up(self) -> None:
+        """One chat to a probe device, not awaited: a backend fetches its FCM access token on its first
+        push, and this way it does so while the checks start, not inside the first check. Best effort:
+        whatever goes wrong here, the checks themselves will meet and report."""
+        if self.profile.fcm_mode == "none" or not self.supports("chat.post") or self.profile.register_device is None:
+            return
+        try:
+            sender, receiver = self.create_user("warm-up"), self.create_user("warm-up")
+            self.register_device(receiver, f"b4a-warm-up-{uuid.uuid4().hex[:12]}")
+            self.act("chat.post", sender, receiver, text="b4a warm-up")
+        except (TargetError, Unsupported):
+            pass
 
     # -- WebSocket -----------------------------------------------------------------------------
 

@@ -137,7 +137,9 @@ def preflight(profile_path: Path, base_url: str) -> str:
 
     try:
         profile = load_profile(profile_path, overrides={"base_url": base_url})
-        Target(profile).check_reachable()
+        target = Target(profile)
+        target.check_reachable()
+        target.warm_up()
     except (ProfileError, TargetError) as exc:
         raise SetupError(f"target not usable: {exc}") from None
     return profile.name
