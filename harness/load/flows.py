@@ -202,9 +202,9 @@ def call(session: LoadSession, me: Member, rng: random.Random) -> None:
     # the timer was first, and then the caller is owed user_not_responding instead
     actor, counterpart = (me, other) if answer == "terminate" else (other, me)
     result = session.act(f"call.{answer}", actor, counterpart, expect_refusal=True, **requested.vars)
-    if result is None:
-        return
-    if result.refused:
+    if result is None or result.refused:
+        # refused: the ring timer was first; failed (no answer, a dropped connection): the answer
+        # most likely never reached the backend, which then ends the call when the ring times out
         rang_out()
         return
     variant = {"accept": "call/accepted", "reject": "call/rejected", "terminate": "call/terminated"}[answer]
