@@ -178,8 +178,8 @@ def run_controller(config_path: Path, results_path: Path, *, expect_workers: int
         _Process.session = LoadSession(config, "local", environment.events)
         _Process.session.start()
         _Process.ready.set()
-    runner.start(config.users, config.spawn_rate)
-    results["interrupted"] = stop.wait(timeout=config.duration_s)
+    runner.start(config.users, config.spawn_rate)  # a master's start returns once every user is dispatched
+    results["interrupted"] = stop.wait(timeout=max(0.0, config.started_at + config.duration_s - time.time()))
     stopping_at = time.time()
     runner.stop()
     if expect_workers:
