@@ -42,6 +42,8 @@ class Rule:
     title: str
     description: str
     section: str
+    #: the attack or failure a security rule guards against (None for the other sections)
+    threat: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,7 +193,7 @@ def load_contract() -> Contract:
     ).crawl()
     raw = schemas.pop("rules.json")
     rules = {
-        r["id"]: Rule(r["id"], Level(r["level"]), r["title"], r["description"], r["section"])
+        r["id"]: Rule(r["id"], Level(r["level"]), r["title"], r["description"], r["section"], r.get("threat"))
         for r in raw["rules"]
     }
     families = []

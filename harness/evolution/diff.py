@@ -94,7 +94,7 @@ def _rules(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             else:
                 changes.append(consumers("contract", f"{at}/level", rule_id, "rule-lowered",
                                          f"{rule_id} lowered from MUST to {rule['level']}: apps can no longer rely on it"))
-        for field in ("title", "description"):
+        for field in ("title", "description", "threat"):  # threat: the security rules' prose
             if was.get(field) != rule.get(field):
                 changes.append(wording("contract", f"{at}/{field}", rule_id, "rule-reworded",
                                        f"the {field} of {rule_id} was rewritten: a person should judge whether it asks more or less",

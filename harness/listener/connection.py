@@ -18,6 +18,8 @@ from harness.transcript import Transcript
 
 #: Keep-alive pings recorded in full per listener; later ones are only counted (Rails pings every 3 s).
 PINGS_RECORDED = 3
+#: A frame we send (send()) longer than this is recorded cut, with its length.
+SENT_RECORDED = 4096
 #: How long close() waits for the server's answer to our close frame before cutting the socket.
 CLOSE_GRACE = 1.0
 
@@ -238,6 +240,23 @@ class Listener:
             self._cond.notify_all()
         if step.reply is not None:
             self._send(step.reply)
+
+    def send(self, data: str | bytes) -> None:
+        """Send a frame of our own (a text frame, or binary for bytes): security probes send
+        hostile frames and extra ActionCable commands. Recorded like every frame (a long one cut)."""
+        if isinstance(data, str):
+            shown = data if len(data) <= SENT_RECORDED else f"{data[:200]}... ({len(data)} characters)"
+        else:
+            shown = f"<binary {len(data)} bytes>"
+        self._record_frame("out", shown)
+        try:
+            assert self._ws is not None
+            if isinstance(data, str):
+                self._ws.send(data)
+            else:
+                self._ws.send_binary(data)
+        except (OSError, websocket.WebSocketException) as exc:
+            self._end(f"could not send: {type(exc).__name__}: {exc}")
 
     def _send(self, text: str) -> None:
         self._record_frame("out", text)

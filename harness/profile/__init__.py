@@ -19,7 +19,7 @@ from harness.profile.actions import abstract_actions
 from harness.profile.schema_file import generated_schema
 from harness.profile.semantics import contract_game_transitions, semantic_errors
 
-__all__ = ["ACTION_DEFAULTS", "ACTION_PARAMS", "Auth", "Games", "Presence", "Profile", "ProfileError", "Step",
+__all__ = ["ACTION_DEFAULTS", "ACTION_PARAMS", "Auth", "Games", "Presence", "Profile", "ProfileError", "Security", "Step",
            "WebSocketSpec", "contract_game_transitions", "load_profile", "profile_schema"]
 
 # The parameters each abstract action receives from the checks (besides actor, other, token, name),
@@ -83,6 +83,20 @@ class Games:
 
 
 @dataclasses.dataclass(frozen=True)
+class Security:
+    """The profile's `security` section: what the SEC checks need (None: not declared, they SKIP)."""
+    issue_token: tuple[Step, ...] | None  # a second token of the acting user
+    expired_token: tuple[Step, ...] | None  # a token of the acting user that has expired
+    revoke_token: tuple[Step, ...] | None  # revoke the token the steps authenticate with
+    allowed_origins: tuple[str, ...] | None  # browser origins the WebSocket endpoint accepts
+
+    def steps(self, name: str) -> tuple[Step, ...] | None:
+        """`security.tokens.issue` -> its steps (the action table's name for the section)."""
+        return {"security.tokens.issue": self.issue_token, "security.tokens.expired": self.expired_token,
+                "security.tokens.revoke": self.revoke_token}.get(name)
+
+
+@dataclasses.dataclass(frozen=True)
 class Profile:
     source: str  # the file it came from, or "<profile>" for text
     name: str
@@ -105,6 +119,7 @@ class Profile:
     document: Mapping[str, Any]  # the validated profile with defaults, for reports
     #: `load`: latency budgets of `b4a load` (p99_ms, push_p99_ms...), milliseconds; empty: none
     load_budgets: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    security: Security = Security(None, None, None, None)
 
 
 @functools.cache
@@ -300,4 +315,16 @@ def _build(document: dict[str, Any], source: str) -> Profile:
         game_transitions=None if transitions == "all" else frozenset(tuple(t.split("->")) for t in transitions),  # type: ignore[misc]
         document=document,
         load_budgets={key: float(value) for key, value in document.get("load", {}).items()},
+        security=_security(document.get("security", {}), steps),
     )
+
+
+def _security(section: Mapping[str, Any], steps: Any) -> Security:
+    tokens = section.get("tokens", {})
+
+    def listed(name: str) -> tuple[Step, ...] | None:
+        return steps(f"security.tokens.{name}", tokens[name]) if name in tokens else None
+
+    origins = section.get("origins")
+    return Security(listed("issue"), listed("expired"), listed("revoke"),
+                    tuple(origins["allowed"]) if origins else None)

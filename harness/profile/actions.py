@@ -155,6 +155,19 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("call.schedule", "actions.call.schedule",
                "The actor schedules a call with {{other}} at {{scheduled_at}}.",
                PAIR, ("scheduled_at",), must_extract=_CALL_PARAMS),
+    # What the security checks (SEC rules) need: without them, the checks of revoked and expired
+    # tokens SKIP.
+    ActionSpec("security.tokens.issue", "security.tokens.issue",
+               "Sign the acting user in once more: a second valid token of the same user (another device's sign-in).",
+               ACTING, must_extract=("token",)),
+    ActionSpec("security.tokens.expired", "security.tokens.expired",
+               "Obtain a token of the acting user that has already expired (a sign-in with a lifetime of 0 s, "
+               "or a fixed expired JWT of that user).",
+               ACTING, must_extract=("token",)),
+    ActionSpec("security.tokens.revoke", "security.tokens.revoke",
+               "Revoke {{token}}, the token these steps authenticate with (sign out, or rotate it away); the "
+               "harness runs them with a second token of the acting user, from security.tokens.issue.",
+               ACTING),
 )
 
 _BY_NAME = {spec.name: spec for spec in ACTIONS}

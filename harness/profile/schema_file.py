@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.contract import data_dir
-from harness.profile.actions import actions_schema
+from harness.profile.actions import ACTIONS, actions_schema, describe
 
 __all__ = ["FILE_NAME", "committed_schema", "format_json", "generated_schema", "generated_text"]
 
@@ -29,6 +29,14 @@ def generated_schema(hand_written: Mapping[str, Any] | None = None) -> dict[str,
     """The committed schema (or `hand_written`) with its `actions` property generated from the table."""
     schema = copy.deepcopy(dict(hand_written if hand_written is not None else committed_schema()))
     schema["properties"]["actions"] = actions_schema()
+    # the other step lists of the table that live in a section of their own (security.tokens.*)
+    for spec in ACTIONS:
+        if spec.section.startswith("security."):
+            *parents, key = spec.section.split(".")
+            node = schema
+            for parent in parents:
+                node = node["properties"][parent]
+            node["properties"][key] = {"description": describe(spec), "$ref": "#/$defs/steps"}
     return schema
 
 

@@ -44,6 +44,11 @@ def declared_steps(document: Mapping[str, Any], spec: ActionSpec) -> list[Mappin
         return None if request is None else [request]
     if spec.name == "games.lookup":
         return document.get("games", {}).get("lookup")
+    if spec.section.startswith("security."):
+        node: Any = document
+        for key in spec.section.split("."):
+            node = node.get(key) if isinstance(node, Mapping) else None
+        return node
     return document.get("actions", {}).get(spec.name)
 
 
@@ -69,6 +74,10 @@ def semantic_errors(document: Mapping[str, Any]) -> Iterator[str]:
     if websocket["framing"] == "plain" and "identifier" in websocket:
         yield "websocket.identifier: only used with framing actioncable"
     yield from _transition_errors(document)
+    tokens = document.get("security", {}).get("tokens", {})
+    if "revoke" in tokens and "issue" not in tokens:
+        yield ("security.tokens.revoke: needs security.tokens.issue too (the harness revokes a second token of a "
+               "user, so that the user's first token keeps proving what still arrives)")
 
 
 def _row_errors(spec: ActionSpec, steps: list[Mapping[str, Any]], extracted: Mapping[str, set[str]],

@@ -172,6 +172,19 @@ actions:
 # the actions above can drive. A list narrows it, e.g.:
 # supports:
 #   game_transitions: ["requested->accepted", "requested->rejected", "accepted->started", "started->finished"]
+
+# What the security checks (SEC rules) need; without it, the checks of expired and revoked tokens
+# and of browser origins SKIP. issue: a second sign-in of the acting user (extract its token);
+# expired: a token of the acting user that has expired; revoke: sign out the token the step
+# authenticates with ({{token}}: the harness runs it with the second token). origins.allowed: the
+# browser origins your WebSocket endpoint accepts (any other Origin should be refused).
+# security:
+#   tokens:
+#     issue:   [{method: POST, path: /sessions, json: {}, extract: {token: /token}}]
+#     expired: [{method: POST, path: /sessions, json: {expires_in: 0}, extract: {token: /token}}]
+#     revoke:  [{method: DELETE, path: /sessions/current}]
+#   origins:
+#     allowed: ["https://app.example.com"]
 '''
 
 

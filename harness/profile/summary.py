@@ -54,6 +54,8 @@ def summary_lines(profile: Profile) -> Iterator[str]:
         yield f"  ws headers  {', '.join(f'{k}: {v}' for k, v in headers.items())}"
     yield f"  fcm         {profile.fcm_mode}: {_FCM_MODES[profile.fcm_mode]}"
     yield f"  games       {_games(profile)}"
+    origins = profile.security.allowed_origins
+    yield f"  origins     {'browser origins allowed: ' + ', '.join(origins) if origins else 'not declared (the origin check SKIPs)'}"
     yield (f"  timing      http {profile.http_seconds:g} s, WebSocket deadline {profile.websocket_seconds:g} s, "
            f"push deadline {profile.push_seconds:g} s, quiet window {profile.quiet_window_seconds:g} s, "
            f"ring timeout {profile.ring_timeout_seconds:g} s")
@@ -90,6 +92,8 @@ def _steps_of(profile: Profile, spec: ActionSpec) -> tuple[Step, ...] | None:
         return (profile.presence.request,) if profile.presence and profile.presence.request else None
     if spec.name == "games.lookup":
         return profile.games.lookup if profile.games else None
+    if spec.section.startswith("security."):
+        return profile.security.steps(spec.name)
     return profile.actions.get(spec.name)
 
 

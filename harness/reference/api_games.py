@@ -1,6 +1,7 @@
 """REST handlers for game sessions: creation and state changes along the contract's graph."""
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
 
 from starlette.requests import Request
@@ -72,6 +73,8 @@ async def create(request: Request) -> JSONResponse:
     game_level = body.integer("game_level", 0, default=0)
     scheduled_at = body.time("scheduled_at", nullable=True)
     body.done()
+    if "level-overflow-crash" in backend.faults:
+        struct.pack("<i", game_level)  # the fault: a 32-bit field packed unchecked; 2**31 raises (500)
     conventions = backend.conventions
     if conventions.catalogue and game_id not in {game["id"] for game in CATALOGUE}:
         raise invalid({"game_id": f"is no game of the catalogue (GET {conventions.prefix}/games)"})

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from harness.reference import api_calls, api_chat, api_friendships, api_games, api_users
+from harness.reference import api_calls, api_chat, api_friendships, api_games, api_sessions, api_users
 from harness.reference.errors import ApiError
 from harness.reference.sockets import cable_endpoint, plain_endpoint
 from harness.reference.state import Backend
@@ -98,6 +98,8 @@ def _api_routes(conventions: Conventions) -> list[Route]:
         Route(p + "/devices", api_users.add_device, methods=["POST"]),
         Route(p + "/devices/{token:path}", api_users.remove_device, methods=["DELETE"]),
         Route(p + "/presence/{user_id}", api_users.presence, methods=["GET"]),
+        Route(p + "/sessions", api_sessions.issue, methods=["POST"]),
+        Route(p + "/sessions/current", api_sessions.end, methods=["DELETE"]),
         Route(p + "/friendships", api_friendships.collection, methods=["GET", "POST"]),
     ]
     if conventions.patch_state:

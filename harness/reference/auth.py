@@ -22,8 +22,8 @@ def bearer(header: str) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def caller(request: Request) -> tuple[Backend, User]:
-    """The backend and the authenticated user; 401 if the token is missing or unknown."""
+def request_token(request: Request) -> str:
+    """The token the request authenticates with; 401 if there is none."""
     backend = backend_of(request)
     if backend.conventions.token_header:  # the token-header style ignores Authorization
         token = request.headers.get(TOKEN_HEADER, "").strip() or None
@@ -33,7 +33,15 @@ def caller(request: Request) -> tuple[Backend, User]:
         token = bearer(request.headers.get("authorization", ""))
     if token is None:
         raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)")
+    return token
+
+
+def caller(request: Request) -> tuple[Backend, User]:
+    """The backend and the authenticated user; 401 if the token is missing, unknown, expired
+    or revoked."""
+    backend = backend_of(request)
+    token = request_token(request)
     user = backend.store.user_by_token(token)
     if user is None:
-        raise ApiError(401, "unknown or revoked token")
+        raise ApiError(401, "unknown, expired or revoked token")
     return backend, user

@@ -39,6 +39,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "(repeatable or comma-separated; see --list-styles)")
     parser.add_argument("--list-styles", action="store_true",
                         help="print the convention styles and bundles, and exit")
+    parser.add_argument("--allowed-origin", action="append", metavar="ORIGIN",
+                        help="a browser origin whose WebSocket upgrades are accepted besides the "
+                        "backend's own (repeatable; default https://app.buddy4all.example); "
+                        "upgrades without Origin (native apps) are always accepted")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,7 +86,7 @@ def _serve(args: argparse.Namespace, faults: frozenset[str], sock: socket.socket
     from harness.reference.app import create_app
     from harness.reference.hub import Hub
     from harness.reference.push import Pusher
-    from harness.reference.state import Backend
+    from harness.reference.state import DEFAULT_ALLOWED_ORIGINS, Backend
     from harness.reference.store import Store
 
     try:
@@ -101,7 +105,8 @@ def _serve(args: argparse.Namespace, faults: frozenset[str], sock: socket.socket
         return ExitCode.ERROR
     backend = Backend(store=store, hub=Hub(faults), pusher=Pusher(credentials, store, faults),
                       faults=faults, ring_timeout=args.ring_timeout,
-                      conventions=args.conventions)
+                      conventions=args.conventions,
+                      allowed_origins=tuple(args.allowed_origin or DEFAULT_ALLOWED_ORIGINS))
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     # first line is machine-readable: ReferenceBackend (and people) read the port from it

@@ -131,7 +131,7 @@ FAULTS: tuple[Fault, ...] = (
           "over 100 connections of one user within 10 s leave the user's open sockets deaf for 10 s"),
     Fault("any-origin", "SEC-009",
           "WebSocket upgrades from any browser Origin are accepted"),
-    Fault("level-overflow-500", "SEC-010",
+    Fault("level-overflow-crash", "SEC-010",
           "a game_level of 2**31 or more makes game session creation fail with HTTP 500"),
 )
 

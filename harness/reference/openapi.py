@@ -40,6 +40,8 @@ SCHEMAS: dict[str, Schema] = {
     "NewUser": _object({"id": _id("user id"), "name": {"type": "string"},
                         "token": {"type": "string", "description": "Bearer token"}}),
     "Device": _object({"token": {"type": "string"}}),
+    "Session": _object({"user_id": _id("user id"), "token": {"type": "string", "description": "Bearer token"},
+                        "expires_at": {**_TIME_OR_NULL, "description": "null: the token does not expire"}}),
     "Presence": _object({"user_id": _id("user id"), "online": {"type": "boolean"},
                          "connections": {"type": "integer", "minimum": 0}}),
     "Friendship": _object({
@@ -78,7 +80,7 @@ def _error(code: str) -> Schema:
 def _operation(op_id: str, summary: str, ok: str, schema: str | None, errors: str, *,
                body: Schema | None = None, params: list[Schema] | None = None,
                public: bool = False, ok2: str | None = None,
-               links: tuple[str, ...] = ()) -> Schema:
+               links: tuple[str, ...] = (), body_required: bool = True) -> Schema:
     """One operation; `links` name operations that take this response's `id` as their path id."""
     success: Schema = {"description": "OK"}
     if schema is not None:
@@ -97,7 +99,7 @@ def _operation(op_id: str, summary: str, ok: str, schema: str | None, errors: st
     if params:
         operation["parameters"] = params
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
+        operation["requestBody"] = {"required": body_required, "content": {JSON: {"schema": body}}}
     return operation
 
 
@@ -147,6 +149,14 @@ def build() -> Schema:
             "removeDevice", "Forget a device token of the caller", "204", None, "401 404",
             params=[{"name": "token", "in": "path", "required": True,
                      "schema": {"type": "string", "minLength": 1}}])},
+        "/sessions": {"post": _operation(
+            "issueSession", "Another token for the caller (a second sign-in); expires_in 0 gives an expired one",
+            "201", "Session", "401 422",
+            body=_object({"expires_in": {"type": "integer", "minimum": 0, "maximum": 365 * 24 * 3600}},
+                         required=[]), body_required=False)},
+        "/sessions/current": {"delete": _operation(
+            "endSession", "Sign out: revoke the request's token and end the sockets opened with it", "204",
+            None, "401")},
         "/presence/{user_id}": {"get": _operation(
             "presence", "Open WebSocket connections of a user", "200", "Presence", "401 404",
             params=[_path_id("user_id")])},

@@ -17,6 +17,10 @@ from harness.reference.store import Store
 from harness.reference.styles import Conventions
 
 
+#: the web app's origin in the bundled profiles' security.origins.allowed
+DEFAULT_ALLOWED_ORIGINS = ("https://app.buddy4all.example",)
+
+
 @dataclass(frozen=True)
 class Notification:
     """One payload for one recipient; `push` if its variant also goes through FCM."""
@@ -43,6 +47,9 @@ class Backend:
     conventions: Conventions = field(default_factory=Conventions)
     #: notifications held back by the late-delivery fault, cancelled on shutdown
     delayed: set[asyncio.TimerHandle] = field(default_factory=set)
+    #: browser origins whose WebSocket upgrades are accepted, besides the backend's own origin
+    #: (a request without Origin, a native app, is accepted too)
+    allowed_origins: tuple[str, ...] = DEFAULT_ALLOWED_ORIGINS
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

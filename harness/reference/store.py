@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -13,6 +14,9 @@ from harness.reference.models import Call, ChatMessage, ChatThread, Friendship, 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, token TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
+    expires_at REAL, revoked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS devices (
     user_id INTEGER NOT NULL REFERENCES users(id), token TEXT NOT NULL,
     PRIMARY KEY (user_id, token));
@@ -88,11 +92,41 @@ class Store:
         token = secrets.token_urlsafe(24)
         with self.transaction() as db:
             cursor = db.execute("INSERT INTO users (name, token) VALUES (?, ?)", (name, token))
+            db.execute("INSERT INTO tokens (token, user_id) VALUES (?, ?)", (token, cursor.lastrowid))
         return User(int(cursor.lastrowid or 0), name, token)
 
-    def user_by_token(self, token: str) -> User | None:
-        row = self._one("SELECT id, name, token FROM users WHERE token = ?", token)
-        return User(*row) if row else None
+    def user_by_token(self, token: str, *, expired_ok: bool = False, revoked_ok: bool = False,
+                      as_pattern: bool = False) -> User | None:
+        """The user a token signs in, if it is issued, unexpired and not revoked.
+
+        The keywords are the security faults' bugs: accepting expired or revoked tokens, and
+        comparing with SQL LIKE (so `%` matches the first token issued).
+        """
+        compare = "t.token LIKE ?" if as_pattern else "t.token = ?"
+        row = self._one(f"SELECT u.id, u.name, t.token, t.expires_at, t.revoked FROM tokens t"
+                        f" JOIN users u ON u.id = t.user_id WHERE {compare} ORDER BY t.rowid LIMIT 1",
+                        token)
+        if row is None:
+            return None
+        expired = row[3] is not None and row[3] <= time.time()
+        if expired and not expired_ok or row[4] and not revoked_ok:
+            return None
+        return User(*row[:3])
+
+    def issue_token(self, user_id: int, expires_in: int | None) -> tuple[str, float | None]:
+        """Another token for the user (a second sign-in); `expires_in` seconds from now (0: born
+        expired, for clients testing their handling of expiry), None: no expiry."""
+        token = secrets.token_urlsafe(24)
+        expires_at = None if expires_in is None else time.time() + expires_in
+        with self.transaction() as db:
+            db.execute("INSERT INTO tokens (token, user_id, expires_at) VALUES (?, ?, ?)",
+                       (token, user_id, expires_at))
+        return token, expires_at
+
+    def revoke_token(self, token: str) -> bool:
+        with self.transaction() as db:
+            cursor = db.execute("UPDATE tokens SET revoked = 1 WHERE token = ? AND revoked = 0", (token,))
+        return cursor.rowcount > 0
 
     def user(self, user_id: int) -> User | None:
         row = self._one("SELECT id, name, token FROM users WHERE id = ?", user_id)

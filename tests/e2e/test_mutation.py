@@ -76,6 +76,18 @@ CHECK_FOR_FAULT: dict[str, str] = {
     "validate-only-push": "test_chat.py::test_a_chat_message_reaches",
     "push-wrong-project": "test_chat.py::test_a_chat_message_reaches",
     "push-bad-bearer": "test_chat.py::test_a_chat_message_reaches",
+    "subscription-trusts-user-param": "test_security.py::test_a_tampered_subscription",
+    "mixed-credentials-both-streams": "test_security.py::test_a_tampered_subscription",
+    "token-wildcard": "test_security.py::test_a_malformed_or_expired_token",
+    "expired-token-accepted": "test_security.py::test_a_malformed_or_expired_token",
+    "revoked-token-accepted": "test_security.py::test_a_revoked_token",
+    "revoked-socket-still-receives": "test_security.py::test_a_revoked_token",
+    "revoked-socket-kept-open": "test_security.py::test_a_revoked_token",
+    "oversized-frame-blocks-loop": "test_security.py::test_hostile_client_frames",
+    "deaf-beyond-connection-limit": "test_security.py::test_each_of_fifty_connections",
+    "flood-guard-deafens": "test_security.py::test_a_reconnect_storm",
+    "any-origin": "test_security.py::test_a_browser_origin",
+    "level-overflow-crash": "test_security.py::test_hostile_input_to_actions",
 }
 
 

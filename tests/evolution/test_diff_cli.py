@@ -49,7 +49,7 @@ def test_exit_code_follows_the_selected_side(contracts: dict[str, Path], after: 
                                              capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", str(contracts["base"]), str(contracts[after]), "--for", side]) == code
     out = capsys.readouterr().out
-    assert out.startswith(f"b4a diff: {contracts['base']} (2.0.0) -> {contracts[after]} (2.0.0)")
+    assert out.startswith(f"b4a diff: {contracts['base']} (3.0.0) -> {contracts[after]} (3.0.0)")
 
 
 def test_text_names_verdict_rule_pointer_and_next_version(contracts: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,14 +58,14 @@ def test_text_names_verdict_rule_pointer_and_next_version(contracts: dict[str, P
     assert any("BREAKING consumers" in line and "call/accepted PAY-003 /call_id: 'call_id' is no longer required" in line
                for line in out), out
     assert "consumers: BREAKING (1 change)" in out and "producers: compatible" in out
-    assert out[-1] == "next version: 3.0.0 (major: a breaking change; from 2.0.0); " \
-                      f"{contracts['consumers']} states 2.0.0, which does not follow"
+    assert out[-1] == "next version: 4.0.0 (major: a breaking change; from 3.0.0); " \
+                      f"{contracts['consumers']} states 3.0.0, which does not follow"
 
 
 def test_json_format(contracts: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", str(contracts["base"]), str(contracts["wording"]), "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["bump"] == "patch" and document["next_version"] == "2.0.1" and document["version_follows"] is False
+    assert document["bump"] == "patch" and document["next_version"] == "3.0.1" and document["version_follows"] is False
     assert document["breaking"] == {"consumers": False, "producers": False}
     assert document["changes"] == [{
         "scope": "chat/new_message", "pointer": "/message", "rule": None, "kind": "annotation-changed",
@@ -77,7 +77,7 @@ def test_json_format(contracts: dict[str, Path], capsys: pytest.CaptureFixture[s
 def test_markdown_is_a_changelog_section(contracts: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     main(["diff", str(contracts["base"]), str(contracts["producers"]), "--format", "markdown"])
     text = capsys.readouterr().out
-    assert text.startswith("## 3.0.0\n\nChanges from 2.0.0 (major: a breaking change).\n")
+    assert text.startswith("## 4.0.0\n\nChanges from 3.0.0 (major: a breaking change).\n")
     section = text.split("### Breaking for producers (backends)\n\n")[1]
     assert section.startswith("- **PAY-003** `chat/new_message` `/sent_at`: 'sent_at' is a new required key")
     assert "### Breaking for consumers" not in text
@@ -85,7 +85,7 @@ def test_markdown_is_a_changelog_section(contracts: dict[str, Path], capsys: pyt
 
 def test_require_version(contracts: dict[str, Path], tmp_path: Path, base: Any) -> None:
     assert main(["diff", str(contracts["base"]), str(contracts["wording"]), "--require-version"]) == 1
-    bumped = mutated(lambda files: (_reworded(files), files["rules.json"].__setitem__("contract_version", "2.0.1")))
+    bumped = mutated(lambda files: (_reworded(files), files["rules.json"].__setitem__("contract_version", "3.0.1")))
     assert main(["diff", str(contracts["base"]), str(write_contract(bumped, tmp_path / "bumped")), "--require-version"]) == 0
 
 
@@ -126,7 +126,7 @@ def test_git_refs_with_a_schemas_path(vendoring_repo: Path, capsys: pytest.Captu
     args = ["diff", "v2.0.0", "HEAD", "--repo", str(vendoring_repo), "--schemas-path", "vendor/b4a/"]
     assert main([*args, "--for", "consumers"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("b4a diff: v2.0.0:vendor/b4a (2.0.0) -> HEAD:vendor/b4a (2.0.0)")
+    assert out.startswith("b4a diff: v2.0.0:vendor/b4a (3.0.0) -> HEAD:vendor/b4a (3.0.0)")  # the tag is the app's
     assert "call/accepted PAY-003 /call_id" in out
     assert main([*args, "--for", "producers"]) == 0
 

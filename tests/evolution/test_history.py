@@ -18,7 +18,7 @@ MISVERSIONED: dict[tuple[str, str], str] = {}
 
 
 def test_history_holds_the_releases() -> None:
-    assert history_versions()[:2] == ["1.0.0", "2.0.0"]
+    assert history_versions()[:3] == ["1.0.0", "2.0.0", "3.0.0"]
     for version in history_versions():
         assert from_history(version).version == version, f"history/{version}/rules.json states another contract_version"
 
@@ -52,6 +52,17 @@ def test_what_2_0_0_changed_and_what_it_demanded() -> None:
     assert diff.required_version == "2.0.0"
 
 
+def test_what_3_0_0_changed_and_what_it_demanded() -> None:
+    """The security rules: eight new MUSTs break producers (a major step), two new SHOULDs are
+    compatible additions; nothing changes for consumers (no payload changed)."""
+    diff = diff_contracts(from_history("2.0.0"), from_history("3.0.0"))
+    added = [(c.rule, c.breaks_producers) for c in diff.changes if c.kind == "rule-added"]
+    assert sorted(added) == [(f"SEC-{n:03d}", n not in (6, 9)) for n in range(1, 11)]
+    assert [c for c in diff.changes if c.kind != "rule-added"] == []
+    assert not any(c.breaks_consumers for c in diff.changes)
+    assert diff.required_version == "3.0.0"
+
+
 def _with_version(snapshot: Snapshot, version: str, change: Any = None) -> Snapshot:
     def edit(files: Any) -> None:
         if change:
@@ -65,12 +76,12 @@ def _optional_key(files: Any) -> None:
 
 
 @pytest.mark.parametrize(("version", "change", "follows"), [
-    ("2.0.0", None, True),               # unchanged: the same version
-    ("2.0.0", _optional_key, False),     # changed without a bump
-    ("2.0.1", _optional_key, False),     # an addition is a minor step, not a patch
-    ("2.1.0", _optional_key, True),
-    ("3.0.0", _optional_key, False),     # nor a major one
-    ("1.9.9", None, False),              # older than the release
+    ("3.0.0", None, True),               # unchanged: the same version
+    ("3.0.0", _optional_key, False),     # changed without a bump
+    ("3.0.1", _optional_key, False),     # an addition is a minor step, not a patch
+    ("3.1.0", _optional_key, True),
+    ("4.0.0", _optional_key, False),     # nor a major one
+    ("2.9.9", None, False),              # older than the release
 ])
 def test_the_check_fails_a_version_that_does_not_follow(base: Snapshot, version: str, change: Any, follows: bool) -> None:
     problem = release_problem(_with_version(base, version, change))

@@ -19,6 +19,7 @@ from harness.reference.faults import FAULTS, FAULTS_BY_NAME, parse_faults
 from . import fault_scenarios as s
 from .load_fault_scenarios import LOAD_FAULT_CASES
 from .push_fault_scenarios import PUSH_FAULT_CASES
+from .security_fault_scenarios import SECURITY_FAULT_CASES
 from .support import Api, Listeners
 
 RULES = Path(__file__).resolve().parents[2] / "schemas" / "rules.json"
@@ -97,6 +98,7 @@ CASES: dict[str, tuple[s.Scenario, str, Any, Any]] = {
                                     {"creator_saw": ["requested", "accepted"],
                                      "partner_saw": ["requested", "accepted", "canceled"]}),
     **PUSH_FAULT_CASES,
+    **SECURITY_FAULT_CASES,
     **LOAD_FAULT_CASES,
 }
 

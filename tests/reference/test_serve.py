@@ -38,7 +38,8 @@ def test_served_openapi_equals_the_committed_and_the_built_document(
     document = json.loads(served.text)
     assert document["openapi"].startswith("3.1")
     paths = {(path, method) for path, item in document["paths"].items() for method in item}
-    assert ("/games/sessions/{id}/state", "post") in paths and len(paths) == 21
+    assert ("/games/sessions/{id}/state", "post") in paths and ("/sessions/current", "delete") in paths
+    assert len(paths) == 23
 
 
 def test_port_in_use_is_a_clear_exit_2() -> None:

@@ -138,8 +138,8 @@ def test_placeholders_of_earlier_steps_and_action_params_are_known(tmp_path: Pat
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     assert error_of(tmp_path, changed(deadline={"websocket_seconds": 1})) == (
         "profile.yaml: unknown top-level key 'deadline' (did you mean 'deadlines'? allowed: name, base_url, "
-        "timeouts, deadlines, quiet_window_seconds, ring_timeout_seconds, auth, users, devices, presence, "
-        "websocket, fcm, games, actions, supports)")
+        "timeouts, deadlines, quiet_window_seconds, ring_timeout_seconds, load, auth, users, devices, presence, "
+        "websocket, fcm, games, actions, supports, security)")
 
 
 def test_unknown_action(tmp_path: Path) -> None:
