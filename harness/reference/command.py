@@ -117,6 +117,8 @@ def _serve(args: argparse.Namespace, faults: frozenset[str], sock: socket.socket
         print(f"b4a serve: style {', '.join(args.conventions.names)}: "
               f"{args.conventions.describe()}; REST API at "
               f"http://{shown}:{port}{args.conventions.prefix}", flush=True)
-    config = uvicorn.Config(create_app(backend), log_level="warning", lifespan="on")
+    # Keep-alive as long as production servers do (nginx 75 s): with uvicorn's 5 s, a client that
+    # reuses a connection idle for ~5 s races the server closing it and gets a reset.
+    config = uvicorn.Config(create_app(backend), log_level="warning", lifespan="on", timeout_keep_alive=75)
     uvicorn.Server(config).run(sockets=[sock])
     return ExitCode.OK
