@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("harness.commands.diff", "compare two contracts: breaking for consumers or producers, the next version"),
     "types": ("harness.commands.types", "generate consumer types (TypeScript, Python) for every notification"),
     "run": ("harness.commands.run", "run the conformance suite against a target backend"),
+    "fuzz": ("harness.commands.fuzz", "fuzz the target's API from its OpenAPI document, judging every notification it causes"),
     "load": ("harness.commands.load", "many simulated users on Locust: every notification checked under load"),
     "profile check": ("harness.commands.profile:check", "validate a target profile and show what the harness will do with it"),
     "profile init": ("harness.commands.profile:init", "write a commented starting target profile"),
