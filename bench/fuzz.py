@@ -49,7 +49,7 @@ def main() -> int:
     parser.add_argument("--max-examples", type=int, default=500)
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--fault", action="append", default=[])
-    parser.add_argument("--fault-examples", type=int, default=10)
+    parser.add_argument("--fault-examples", type=int, default=20)
     parser.add_argument("--no-clean", action="store_true")
     args = parser.parse_args()
     failed = False
