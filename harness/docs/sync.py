@@ -28,18 +28,21 @@ class Difference:
     change: Change
 
 
-def expected_files(out: Path) -> dict[str, str]:
-    """What `b4a docs` writes into `out`: the index links the hand-written pages `out` has."""
-    return render_docs(load_contract(), hand_written=tuple(page for page in HAND_WRITTEN_PAGES if (out / page).is_file()))
+def expected_files(out: Path, *, also: tuple[str, ...] = ()) -> dict[str, str]:
+    """What `b4a docs` writes into `out`: the index links the pages of HAND_WRITTEN_PAGES that `out`
+    has, or that this run writes there too (`also`)."""
+    present = tuple(page for page in HAND_WRITTEN_PAGES if (out / page).is_file() or page in also)
+    return render_docs(load_contract(), hand_written=present)
 
 
 def _targets(out: Path) -> dict[Path, str]:
     """Every generated file by its path: the pages in `out`, and the profile schema of the checkout beside it."""
-    files = {out / name: text for name, text in expected_files(out).items()}
+    types = types_page(out)  # docs/types.md, the consumer types (harness.types_gen), in a checkout
+    files = {out / name: text for name, text in expected_files(out, also=tuple(p.name for p in types if p.parent == out)).items()}
     schema = out.parent / "schemas" / PROFILE_SCHEMA
     if schema.is_file():  # a checkout (an installed kit has no schemas/ beside the docs it writes)
         files[schema] = profile_schema_text(schema)
-    files.update(types_page(out))  # docs/types.md, the consumer types (harness.types_gen), in a checkout
+    files.update(types)
     return files
 
 

@@ -185,6 +185,12 @@ actions:
 #     revoke:  [{method: DELETE, path: /sessions/current}]
 #   origins:
 #     allowed: ["https://app.example.com"]
+
+# Latency budgets for `b4a load` (milliseconds after the action's HTTP response): the load run
+# fails when a measured percentile exceeds one. Leave a key out for no budget.
+# load:
+#   p99_ms: 250
+#   push_p99_ms: 1000
 '''
 
 
