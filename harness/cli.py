@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from harness.exit_codes import ExitCode
@@ -90,8 +91,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "_missing", False):
         print(f"b4a: '{args.command}' is not available in this build", file=sys.stderr)
         return ExitCode.ERROR
+    name = " ".join(part for part in (getattr(args, "command", None), getattr(args, "subcommand", None)) if part)
     try:
         return int(_command(args._module).run(args))
     except KeyboardInterrupt:
         print("b4a: interrupted", file=sys.stderr)
         return ExitCode.ERROR
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug must still exit 2, in one line
+        print(f"b4a {name}: {internal_error(exc)}", file=sys.stderr)
+        return ExitCode.ERROR
+
+
+def internal_error(exc: BaseException) -> str:
+    """One line for a bug: where it happened (the innermost frame) and what it was."""
+    where = exc.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    place = f" ({Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno})" if where else ""
+    return f"internal error{place}: {type(exc).__name__}: {exc}".splitlines()[0]
