@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.commands.environment import (SetupError, add_embedded_options, add_external_options, check_options,
                                           environment, preflight)
+from harness.commands.arguments import positive_int, positive_number
 from harness.exit_codes import ExitCode
 
 REPORT_FORMATS = ("json", "junit", "html")
@@ -25,12 +26,12 @@ DEFAULT_TIME_LIMIT = 300.0
 def configure(parser: argparse.ArgumentParser) -> None:
     add_external_options(parser)
     parser.add_argument("--openapi", metavar="URL|FILE", help="the target's OpenAPI 3 document (default: BASE_URL/openapi.json)")
-    parser.add_argument("--max-examples", type=_positive_int, default=DEFAULT_EXAMPLES, metavar="N",
+    parser.add_argument("--max-examples", type=positive_int, default=DEFAULT_EXAMPLES, metavar="N",
                         help=f"generated requests per operation, half of them schema-violating (default {DEFAULT_EXAMPLES}); "
                              "then N/4 stateful scenarios following the document's links")
     parser.add_argument("--seed", type=int, default=None, metavar="S",
                         help="the generation seed (default: a random one, printed); the same seed sends the same requests")
-    parser.add_argument("--time-limit", type=_positive_float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
+    parser.add_argument("--time-limit", type=positive_number("seconds"), default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                         help=f"stop generating after this long (default {DEFAULT_TIME_LIMIT:g}); what was sent is still judged")
     parser.add_argument("--allow-remote", action="store_true",
                         help="fuzz a target that is not on loopback (generated requests create and change real data)")
@@ -42,26 +43,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      "notification or push (PAY, PUSH), a notification to a user who is no party of the request "
                      "(DLV-004), a notification after a refused request (DLV-008). Exit codes: 0 no finding, "
                      "1 a finding, 2 usage or infrastructure error.")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a positive number of seconds")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.commands.environment import SetupError, add_embedded_options, add_external_options, check_options, environment, preflight
+from harness.commands.arguments import positive_int, positive_number
 from harness.exit_codes import ExitCode
 
 DEFAULT_MASTER_PORT = 5557  # Locust's
@@ -34,8 +35,8 @@ WORKER_EXIT_SECONDS = 5.0
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_external_options(parser)
-    parser.add_argument("--users", type=_count, metavar="N", help="simulated users (each with 1-3 WebSocket connections and 1-2 devices)")
-    parser.add_argument("--spawn-rate", type=_rate, default=10.0, metavar="R", help="users started per second (default 10)")
+    parser.add_argument("--users", type=positive_int, metavar="N", help="simulated users (each with 1-3 WebSocket connections and 1-2 devices)")
+    parser.add_argument("--spawn-rate", type=positive_number("users per second"), default=10.0, metavar="R", help="users started per second (default 10)")
     parser.add_argument("--duration", type=_duration, default=60.0, metavar="T", help="how long the users act: 90, 90s, 5m, 1h (default 60 s); a drain follows")
     parser.add_argument("--workers", type=_workers, default=0, metavar="K", help="local Locust worker processes (default 0: one process runs every user)")
     parser.add_argument("--expect-workers", type=_workers, metavar="K", help="workers to wait for before starting, local and remote (default: --workers); remote ones run `b4a load --worker --master-host THIS_HOST`")
@@ -52,28 +53,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      "or a run that checked nothing or was interrupted.")
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _workers(text: str) -> int:
-    value = _count(text) if text != "0" else 0
-    return value
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected users per second, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
+    value = positive_int(text) if text != "0" else 0
     return value
 
 

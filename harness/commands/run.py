@@ -16,6 +16,7 @@ from typing import Any
 
 from harness.commands.environment import (SetupError, add_embedded_options, add_external_options, check_options,
                                           environment, preflight)
+from harness.commands.arguments import positive_int
 from harness.exit_codes import ExitCode
 
 REPORT_FORMATS = ("json", "junit", "html")
@@ -49,12 +50,9 @@ def _jobs(text: str) -> int:
     if text == "auto":
         return max(1, min(os.cpu_count() or 1, MAX_AUTO_JOBS))
     try:
-        jobs = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of workers or 'auto', got {text!r}") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return jobs
+        return positive_int(text)
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{error} (or 'auto')") from None
 
 
 def _suite_dir() -> Path:
