@@ -166,9 +166,9 @@ def main() -> None:
 
 
 def _auto_jobs() -> int:
-    from harness.commands.run import MAX_AUTO_JOBS
+    from harness.commands.run import auto_jobs
 
-    return max(1, min(os.cpu_count() or 1, MAX_AUTO_JOBS))
+    return auto_jobs()
 
 
 if __name__ == "__main__":
