@@ -38,11 +38,6 @@ def carries(check: CheckResult, rule_id: str) -> bool:
     return rule_id in check.rule_ids or rule_id in check.rules or any(v.rule_id == rule_id for v in check.violations)
 
 
-def judged(check: CheckResult, rule_id: str, *, strict: bool = False) -> bool:
-    """The check held or broke the rule (not merely declared it)."""
-    return carries(check, rule_id) and rule_outcome(check, rule_id, strict=strict) in (Outcome.PASS, *BROKEN)
-
-
 def build_rule_summaries(
     checks: Iterable[CheckResult], contract: Contract, *, strict: bool = False
 ) -> tuple[RuleSummary, ...]:
