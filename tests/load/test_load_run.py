@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
 from harness.commands.environment import profile_dir
+from harness.contract import load_contract
 from harness.emulator.fcm import FcmEmulator
 from harness.reference import ReferenceBackend
 
@@ -38,6 +40,10 @@ def backend(emulator: FcmEmulator) -> Iterator[ReferenceBackend]:
         yield reference
 
 
+LOAD_REPORT_SCHEMA = jsonschema.Draft202012Validator(
+    load_contract().schemas["load-report.schema.json"], format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
 def write_profile(path: Path, base_url: str, **extra: Any) -> Path:
     document = yaml.safe_load((profile_dir() / "reference.yaml").read_text(encoding="utf-8"))
     document.update(base_url=base_url, **extra)
@@ -50,6 +56,8 @@ def b4a_load(report_dir: Path, *args: str, timeout: float = 120) -> tuple[int, d
                             capture_output=True, text=True, timeout=timeout)
     report_file = report_dir / "report.json"
     report = json.loads(report_file.read_text()) if report_file.exists() else None
+    if report is not None:  # every report a test sees is valid under its published schema
+        LOAD_REPORT_SCHEMA.validate(report)
     return result.returncode, report, result.stdout[-3000:] + result.stderr[-3000:]
 
 
