@@ -712,8 +712,7 @@ class Check:
             if self.pushes_enabled:
                 push_deadline = result.responded_at + self.push_deadline
                 for token in self._live_devices(sim):
-                    found = self._wait_push(token, lambda a, text=text: _is_marker((a.message or {}).get("data"), text) and (a.http_status or 0) < 500,
-                                            push_deadline)
+                    found = self._wait_push(token, _push_is_marker(text), push_deadline)
                     if found is None:
                         quiet = False
                         self.could_not_judge(f"could not prove quiet on {self.device_label(sim, token)}: its marker push did not reach FCM within {self.push_deadline:g} s")
@@ -968,3 +967,8 @@ def _is_marker(payload: Any, text: str | None = None) -> bool:
 
 def _copy_is_marker(text: str) -> Callable[[Received], bool]:
     return lambda received: _is_marker(received.payload, text)
+
+
+def _push_is_marker(text: str) -> Callable[[Any], bool]:
+    """A push attempt of this marker that the backend made (a 4xx counts: it was sent; a 5xx is an SDK retry)."""
+    return lambda attempt: _is_marker((attempt.message or {}).get("data"), text) and (attempt.http_status or 0) < 500

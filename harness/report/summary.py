@@ -53,7 +53,7 @@ def build_rule_summaries(
     for rule in contract.rules.values():
         outcomes = [rule_outcome(c, rule.id, strict=strict) for c in checks if carries(c, rule.id)]
         judged_outcomes = [o for o in outcomes if o in (Outcome.PASS, *BROKEN)]
-        errors = [o for o in outcomes if o is Outcome.ERROR]
+        errors: list[Outcome] = [o for o in outcomes if o is Outcome.ERROR]
         summaries.append(RuleSummary(
             rule_id=rule.id,
             level=rule.level.value,
