@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Sequence
 from typing import Any
 
 from harness.types import JSON
@@ -38,7 +39,7 @@ class Outcome(str, enum.Enum):
         return list(Outcome).index(self)
 
     @classmethod
-    def worst(cls, outcomes: list[Outcome] | tuple[Outcome, ...]) -> Outcome:
+    def worst(cls, outcomes: Sequence[Outcome]) -> Outcome:
         return max(outcomes, key=lambda o: o.rank, default=cls.PASS)
 
     @classmethod

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import referencing
+if TYPE_CHECKING:  # referencing exports no name for it; a Registry's resolver() returns one
+    from referencing._core import Resolver
 
 from harness.contract import Contract, Variant
 
@@ -23,7 +24,7 @@ class Field:
     fixed: str
 
 
-def _resolved(schema: dict[str, Any], resolver: referencing.Resolver) -> tuple[dict[str, Any], referencing.Resolver]:
+def _resolved(schema: dict[str, Any], resolver: Resolver[Any]) -> tuple[dict[str, Any], Resolver[Any]]:
     """`schema` with its `$ref` chain merged in; the property's own keywords win (its description)."""
     merged = dict(schema)
     while "$ref" in merged:
@@ -78,7 +79,7 @@ def _fixed(schema: dict[str, Any]) -> str:
     return ""
 
 
-def _rows(schema: dict[str, Any], resolver: referencing.Resolver, prefix: str) -> list[Field]:
+def _rows(schema: dict[str, Any], resolver: Resolver[Any], prefix: str) -> list[Field]:
     required = set(schema.get("required", ()))
     rows = []
     for key, sub in schema.get("properties", {}).items():

@@ -75,11 +75,11 @@ def line_chart(title: str, xs: Sequence[int], series: Sequence[tuple[str, Sequen
     for index, (label, ys) in enumerate(series):
         colour = COLOURS[index % len(COLOURS)]
         runs: list[list[str]] = [[]]
-        for i, v in enumerate(ys):
-            if v is None:
+        for i, value in enumerate(ys):
+            if value is None:
                 runs.append([])
             else:
-                runs[-1].append(f"{x(i):.1f},{y(v):.1f}")
+                runs[-1].append(f"{x(i):.1f},{y(value):.1f}")
         for run in runs:
             if len(run) == 1:
                 cx, cy = run[0].split(",")

@@ -61,7 +61,7 @@ class Receiver:
                 self.close()
                 raise ConnectError(f"{self.endpoint}: not ready after {timeout:g} s")
             try:
-                step = self.framing.decode(ws.recv())
+                step = self.framing.decode(_text(ws.recv()))
             except (OSError, websocket.WebSocketException) as exc:
                 self.close()
                 raise ConnectError(f"{self.endpoint}: closed before it was ready: {exc}") from None
@@ -83,7 +83,7 @@ class Receiver:
             if not text:
                 self.closed_by_server = self._ws is not None
                 return
-            step = self.framing.decode(text)
+            step = self.framing.decode(_text(text))
             if step.kind is StepKind.MESSAGE:
                 self.frames += 1
                 self.on_payload(self, step.payload, step.parse_error, arrived)
@@ -138,3 +138,8 @@ class PushFollower:
     def stop(self) -> None:
         if self._greenlet is not None:
             self._greenlet.kill(block=False)
+
+
+def _text(frame: str | bytes) -> str:
+    """Notifications are text frames; a binary one is decoded so its framing error names it."""
+    return frame if isinstance(frame, str) else frame.decode("utf-8", errors="replace")

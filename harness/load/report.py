@@ -62,7 +62,7 @@ def build(results: Mapping[str, Any], run: Mapping[str, Any], budgets: Mapping[s
 
     series = _series(ledger, seconds)
     generator = _generator(snapshots, int(ramp_s) + 1)
-    budget_rows = []
+    budget_rows: list[dict[str, Any]] = []
     for key, limit in budgets.items():
         channel, pct = BUDGET_KEYS[key]
         value = percentile(by_channel[channel], pct)

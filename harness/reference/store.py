@@ -194,7 +194,8 @@ class Store:
                         " FROM game_sessions WHERE id = ?", session_id)
         if row is None:
             return None
-        return GameSession(*row[:6], scheduled_at=_time(row[6]))
+        session_id, game_id, user_id, partner_id, state, game_level, scheduled_at = row
+        return GameSession(session_id, game_id, user_id, partner_id, state, game_level, scheduled_at=_time(scheduled_at))
 
     def create_game_session(self, game_id: int, user_id: int, partner_id: int, game_level: int,
                             scheduled_at: datetime | None) -> GameSession:
@@ -242,7 +243,10 @@ class Store:
     def call(self, call_id: int) -> Call | None:
         row = self._one("SELECT id, caller_id, callee_id, session_id, status, scheduled_at"
                         " FROM calls WHERE id = ?", call_id)
-        return Call(*row[:5], scheduled_at=_time(row[5])) if row else None
+        if row is None:
+            return None
+        call_id, caller_id, callee_id, session_id, status, scheduled_at = row
+        return Call(call_id, caller_id, callee_id, session_id, status, scheduled_at=_time(scheduled_at))
 
     def create_call(self, caller_id: int, callee_id: int, status: str,
                     scheduled_at: datetime | None = None) -> Call:

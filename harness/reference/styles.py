@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 __all__ = ["BUNDLES", "BUNDLE_PROFILES", "STYLES", "Conventions", "format_style_table",
            "parse_styles"]
@@ -118,7 +119,8 @@ def _switch_on(conventions: Conventions, name: str, given: str) -> Conventions:
         return replace(conventions, prefix=prefix)
     if name not in _SWITCHES:
         raise ValueError(f"unknown style: {name} (see `b4a serve --list-styles`)")
-    return replace(conventions, **{name.replace("-", "_"): True})
+    switch: dict[str, Any] = {name.replace("-", "_"): True}
+    return replace(conventions, **switch)
 
 
 def format_style_table() -> str:

@@ -31,6 +31,11 @@ class DeliveryRow:
     def ok(self) -> bool:
         return self.seen == self.expected
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeliveryRow:
+        fields: dict[str, Any] = {k: (tuple(v) if k == "rule_ids" else v) for k, v in data.items() if k != "ok"}
+        return cls(**fields)
+
     def to_json(self) -> dict[str, Any]:
         # not dataclasses.asdict: it deep-copies every received payload (a second per thousand rows)
         return {**{field.name: getattr(self, field.name) for field in dataclasses.fields(self)},
@@ -87,7 +92,7 @@ class CheckResult:
             expectation=data.get("expectation", ""), rule_ids=tuple(data.get("rule_ids", ())), outcome=Outcome(data["outcome"]),
             violations=tuple(Violation(**{**v, "level": Level(v["level"])}) for v in data.get("violations", ())),
             duration_s=data.get("duration_s", 0.0), transcript=tuple(data.get("transcript", ())),
-            delivery=tuple(DeliveryRow(**{k: (tuple(v) if k == "rule_ids" else v) for k, v in d.items() if k != "ok"}) for d in data.get("delivery", ())),
+            delivery=tuple(DeliveryRow.from_json(d) for d in data.get("delivery", ())),
             message=data.get("message", ""), reproduce=data.get("reproduce", ""),
             rules={r["rule_id"]: (Outcome(r["outcome"]), r.get("note", "")) for r in data.get("rules", ())},
             timings=dict(data.get("timings", {})),

@@ -35,7 +35,7 @@ from harness.emulator.fcm.tls import TlsFiles, prepare_tls
 
 log = logging.getLogger(__name__)
 START_TIMEOUT = 15.0
-SHUTDOWN_GRACE = 1.0
+SHUTDOWN_GRACE = 1  # seconds (uvicorn takes whole seconds)
 LOOPBACK_NO_PROXY = "127.0.0.1,localhost,::1"
 
 
