@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.commands.arguments import positive_int
 from harness.commands.environment import (SetupError, add_embedded_options, add_external_options, check_options,
                                           environment, preflight)
-from harness.commands.arguments import positive_int
 from harness.exit_codes import ExitCode
 
 REPORT_FORMATS = ("json", "junit", "html")

@@ -13,8 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from harness.flow_values import future_instant
-from harness.load.ledger import normalise_id
+from harness.flow_values import canonical, future_instant
 from harness.load.population import Friendship, Member
 from harness.target import Unsupported
 
@@ -121,7 +120,7 @@ def chat(session: LoadSession, me: Member, rng: random.Random) -> None:
     if result is None:
         return
     thread_id = result.vars.get("thread_id")
-    identity = (normalise_id(thread_id), text)
+    identity = (canonical(thread_id), text)
     session.parties("chat", identity, (me, other))
     session.expect("chat/new_message", result, me, [other], identity, {"thread/id": thread_id, "message": text})
 
@@ -140,7 +139,7 @@ def game(session: LoadSession, me: Member, rng: random.Random) -> None:
     if created is None:
         return
     variables = {**params, **created.vars}
-    identity = (normalise_id(variables.get("session_id")),)
+    identity = (canonical(variables.get("session_id")),)
     fields = {"session_id": variables.get("session_id"), "user_id": me.uid, "partner_id": other.uid}
     session.parties("game-session", identity, (me, other))
     session.expect("game-session/requested", created, me, [me, other], identity, fields)
@@ -174,7 +173,7 @@ def call(session: LoadSession, me: Member, rng: random.Random) -> None:
     if session.supports("call.schedule") and rng.random() < 0.15:
         result = session.act("call.schedule", me, other, scheduled_at=future_instant(1))
         if result is not None:
-            identity = (normalise_id(result.vars.get("call_id")),)
+            identity = (canonical(result.vars.get("call_id")),)
             session.parties("call", identity, (me, other))
             session.expect("call/scheduled", result, me, [other], identity,
                            {"friend_id": me.uid, "call_id": result.vars.get("call_id")})
@@ -183,7 +182,7 @@ def call(session: LoadSession, me: Member, rng: random.Random) -> None:
     if requested is None:
         return
     call_id = requested.vars.get("call_id")
-    identity = (normalise_id(call_id),)
+    identity = (canonical(call_id),)
     session.parties("call", identity, (me, other))
     session.expect("call/requested", requested, me, [other], identity, {"friend_id": me.uid, "call_id": call_id})
     ring = session.ring_timeout

@@ -153,7 +153,7 @@ def render(report: Mapping[str, Any]) -> str:
     for channel in CHANNELS:
         row = report["latency"][channel]
         if row["count"]:
-            out.append(_latency_row(f"<b>all</b>", channel, row))
+            out.append(_latency_row("<b>all</b>", channel, row))
     for variant, channels in report["latency_by_variant"].items():
         for channel, row in channels.items():
             out.append(_latency_row(escape(variant), channel, row))

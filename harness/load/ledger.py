@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.contract import Contract, Family, load_contract
+from harness.flow_values import canonical, same
 
 CHANNELS = ("websocket", "fcm")
 PROBLEMS = ("lost", "duplicated", "leaked", "unexpected", "invalid", "late")
@@ -35,13 +36,6 @@ EXAMPLES_PER_PROBLEM = 5
 #: a copy still missing this many deadlines after its action counts as lost (one arriving between
 #: the deadline and this is late, not lost); the drain waits at most this long
 LOST_AFTER_DEADLINES = 2.0
-
-
-def normalise_id(value: Any) -> Any:
-    """Ids compare as numbers: a REST API may answer "42" where payloads carry 42."""
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return value
 
 
 def _at(payload: Any, pointer: str) -> Any:
@@ -176,7 +170,7 @@ class DeliveryLedger:
 
     def identity(self, family_name: str, payload: Any) -> tuple[Any, ...]:
         family = self._families[family_name]
-        return tuple(normalise_id(_at(payload, pointer)) for pointer in _identity_pointers(family))
+        return tuple(canonical(_at(payload, pointer)) for pointer in _identity_pointers(family))
 
     # -- the end --------------------------------------------------------------------------
 
@@ -247,7 +241,7 @@ class DeliveryLedger:
                                             "deadline_ms": round((expectation.extra_delay + self.deadlines[channel]) * 1000)})
         wrong = {pointer: {"expected": value, "received": _at(copy.payload, pointer)}
                  for pointer, value in expectation.fields.items()
-                 if normalise_id(_at(copy.payload, pointer)) != normalise_id(value)}
+                 if not same(_at(copy.payload, pointer), value)}
         if wrong:
             self._problem("invalid", channel, {**self._describe(expectation, channel, copy.endpoint),
                                                "received": copy.payload, "wrong_fields": wrong})

@@ -20,9 +20,10 @@ import psutil
 
 from harness.contract import load_contract
 from harness.emulator.fcm import FcmInbox
+from harness.flow_values import canonical
 from harness.listener.framing import make_framing
 from harness.load.config import LoadConfig
-from harness.load.ledger import DeliveryLedger, normalise_id
+from harness.load.ledger import DeliveryLedger
 from harness.load.population import Member, Population
 from harness.load.receivers import ConnectError, PushFollower, Receiver
 from harness.profile import load_profile
@@ -107,7 +108,7 @@ class LoadSession:
         target = Target(self.profile, transcript=LoadTranscript())
         try:
             user = self._timed("users.create", lambda: target.create_user(f"load{next(self._numbers)}"))
-            uid = normalise_id(user.id)
+            uid = canonical(user.id)
             if not isinstance(uid, int):
                 raise TargetError(f"users.create: user id {user.id!r} is not an integer")
             devices: list[str] = []
