@@ -28,11 +28,10 @@ from harness.phases import PhaseClock, timed
 from harness.push_codec import decode_push_data, variant_of_push_data
 from harness.report.model import DeliveryRow
 from harness.target import ActionResult, Target, User
-from harness.transcript import Transcript
+from harness.transcript import MARKER_PREFIX, Transcript
 from harness.validation import validate, validate_push, variant_of
 from harness.violations import Level, Outcome, Violation
 
-MARKER_PREFIX = "b4a-marker "
 #: (profile source, base URL) -> the user that sends markers there, created once per process
 _MARKER_SENDERS: dict[tuple[str, str], User] = {}
 #: A push that left before the backend could have read FCM's UNREGISTERED answer (in flight on

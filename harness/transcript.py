@@ -14,6 +14,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "***"
+#: The start of the chat texts a check sends to prove quiet (harness.check's markers); the
+#: transcripts record them like any chat, and the report's timelines pick them out by it.
+MARKER_PREFIX = "b4a-marker "
 _SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 _SECRET_PARAMS = re.compile(r"(token|key|secret|password|auth|signature|assertion)", re.I)
 

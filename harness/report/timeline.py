@@ -10,6 +10,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.transcript import MARKER_PREFIX
+
 
 @dataclasses.dataclass(frozen=True)
 class Step:
@@ -29,10 +31,6 @@ class Step:
 
     def texts(self) -> tuple[tuple[str, str], ...]:
         return tuple((title, pretty(value)) for title, value in self.details)
-
-
-#: The text of the chat message `Check.finish()` sends to prove that nothing else arrived.
-MARKER_PREFIX = "b4a-marker "
 
 
 def pretty(value: Any) -> str:
