@@ -482,6 +482,7 @@ class Check:
         attempt = self._wait_push(token, counts, deadline, prefer=exact)
         self.judge("DLV-002")
         latency = None
+        received: dict[str, Any] | None = None
         if attempt is None:
             refused = [a for a in self._attempts(token) if ours(a) and (a.http_status or 0) < 500]
             self._missing.setdefault((id(event), label, "fcm"), []).append(len(self.violations))
@@ -503,11 +504,10 @@ class Check:
             self.judge("PUSH-001", "PUSH-002")
             for found in violations:
                 self.violations.append(found.at(label))
-            if not violations:
-                self._compare_with_websocket(event, sim, token, attempt, label)
-        received = None
-        if attempt is not None and isinstance((attempt.message or {}).get("data"), dict):
-            received = decode_push_data(attempt.message["data"], self.contract)
+            if isinstance((attempt.message or {}).get("data"), dict):
+                received = decode_push_data(attempt.message["data"], self.contract)  # decoded once, for both
+                if not violations:
+                    self._compare_with_websocket(event, sim, received, label)
         self._add_row(event, self._row(event, sim, label, "fcm", expected=1, seen=0 if attempt is None else 1, latency_ms=latency,
                                        rule_ids=("DLV-002",), received=received))
 
@@ -523,7 +523,7 @@ class Check:
         else:
             why, rule_id = PUSH_REFUSALS.get(last.error_code or "", ("FCM refused it", "DLV-002"))
             detail = f"HTTP {last.http_status} {last.error_code or ''}".strip()
-            why = f"FCM answered {detail}: {why}" + (f" ({last.error_message})" if getattr(last, "error_message", None) else "")
+            why = f"FCM answered {detail}: {why}" + (f" ({last.error_message})" if last.error_message else "")
         self.violation("DLV-002", f"{sim.label}'s {variant.key} push on {label} was not delivered: {why}",
                        source=label, variant=variant.key, instance=last.message)
         if rule_id != "DLV-002":
@@ -558,12 +558,12 @@ class Check:
         self.delivery.append(row)
 
     @timed("judging")
-    def _compare_with_websocket(self, event: Event, sim: SimUser, token: str, attempt: Any, label: str) -> None:
+    def _compare_with_websocket(self, event: Event, sim: SimUser, pushed: dict[str, Any], label: str) -> None:
+        """The decoded push against the recipient's WebSocket copy of the same event (PUSH-003)."""
         copies = [event.ws[l.label] for l in sim.listeners if l.label in event.ws]
         if not copies:
             return
         self.judge("PUSH-003")
-        pushed = decode_push_data(attempt.message["data"], self.contract)
         websocket = copies[0].payload
         if pushed != websocket:
             keys = sorted(k for k in set(pushed) | set(websocket) if pushed.get(k, ...) != websocket.get(k, ...))
