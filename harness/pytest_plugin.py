@@ -124,12 +124,7 @@ def fcm_inbox(pytestconfig: pytest.Config, b4a_profile: Any) -> Iterator[Any]:
         return
     from harness.emulator.fcm import FcmInbox
 
-    project = pytestconfig.getoption("--b4a-project")
-    if project is None:
-        import requests
-
-        project = requests.get(f"{url.rstrip('/')}/emulator/v1/config", timeout=10).json()["project_id"]
-    inbox = FcmInbox(url, project)
+    inbox = FcmInbox.of(url, pytestconfig.getoption("--b4a-project"))  # FcmInboxError, one line, if it does not answer
     yield inbox
     inbox.close()
 

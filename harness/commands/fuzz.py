@@ -95,15 +95,12 @@ def _run(args: argparse.Namespace) -> int:
 def _inbox(emulator: str | None, profile: Any) -> Any:
     if not emulator or profile.fcm_mode == "none":
         return None
-    import requests
-
-    from harness.emulator.fcm import FcmInbox
+    from harness.emulator.fcm import FcmInbox, FcmInboxError
 
     try:
-        project = requests.get(f"{emulator.rstrip('/')}/emulator/v1/config", timeout=10).json()["project_id"]
-    except (requests.RequestException, ValueError, KeyError) as exc:
+        return FcmInbox.of(emulator)
+    except FcmInboxError as exc:
         raise SetupError(f"the FCM emulator at {emulator} does not answer its control API: {exc}") from None
-    return FcmInbox(emulator, project)
 
 
 def _report(args: argparse.Namespace, outcome: Any, name: str, base_url: str, argv: list[str], started_at: str,

@@ -114,12 +114,11 @@ def _free_port() -> int:
 
 
 def _project_id(emulator_url: str) -> str:
-    import requests
+    from harness.emulator.fcm import FcmInbox, FcmInboxError
 
     try:
-        response = requests.get(f"{emulator_url.rstrip('/')}/emulator/v1/config", timeout=10)
-        return str(response.json()["project_id"])
-    except (requests.RequestException, ValueError, KeyError) as exc:
+        return FcmInbox.of(emulator_url).project_id
+    except FcmInboxError as exc:
         raise SetupError(f"the FCM emulator at {emulator_url} did not tell its project id: {exc}") from None
 
 

@@ -16,7 +16,8 @@ class FcmInboxError(RuntimeError):
 
 
 class FcmInbox:
-    """Read and script an FCM emulator over HTTP: `FcmInbox("http://127.0.0.1:P", "project")`."""
+    """Read and script an FCM emulator over HTTP: `FcmInbox("http://127.0.0.1:P", "project")`, or
+    `FcmInbox.of(url)` to ask the emulator which project it emulates."""
 
     def __init__(self, base_url: str, project_id: str) -> None:
         self.base_url = base_url.rstrip("/")
@@ -24,6 +25,21 @@ class FcmInbox:
         self._project_url = f"{self.base_url}/emulator/v1/projects/{quote(project_id, safe='')}"
         self._session = requests.Session()
         self._session.trust_env = False  # the emulator is local: never go through a proxy
+
+    @classmethod
+    def of(cls, base_url: str, project_id: str | None = None) -> FcmInbox:
+        """The inbox of the emulator at `base_url`, for `project_id` or the project it emulates
+        (its config); FcmInboxError with one line when it does not answer."""
+        if project_id is None:
+            probe = cls(base_url, "")
+            try:
+                config = probe._call("GET", "", url=f"{probe.base_url}/emulator/v1/config")
+            finally:
+                probe.close()
+            if not isinstance(config, dict) or not isinstance(config.get("project_id"), str):
+                raise FcmInboxError(f"{base_url}/emulator/v1/config names no project_id: {str(config)[:200]}")
+            project_id = config["project_id"]
+        return cls(base_url, project_id)
 
     def messages(self, token: str | None = None, after: int | None = None) -> list[CapturedMessage]:
         """Captured pushes (delivered, not dry runs), oldest first."""
@@ -117,7 +133,10 @@ class FcmInbox:
             except (ValueError, KeyError, TypeError):
                 message = response.text[:300]
             raise FcmInboxError(f"{method} {target} -> {response.status_code}: {message}")
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise FcmInboxError(f"{method} {target}: the answer is not JSON (is this an FCM emulator?): {response.text[:200]}") from None
 
 
 def _query(**values: Any) -> dict[str, str]:
